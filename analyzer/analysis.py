@@ -1,0 +1,77 @@
+"""Runs the whole analysis of an ISA: one job per instruction, on any executor, in spec order."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import Executor
+from functools import cache
+from pathlib import Path
+
+from analyzer import ir
+from analyzer.classify import classify_instruction
+from analyzer.results import Analysis, InstructionResult, IsaSummary, StateSummary
+from analyzer.smt.solver import DEFAULT_TIMEOUT_MS, QueryStats, configure_determinism
+from analyzer.theorems import all_theorems
+from analyzer.validate import load_isa
+
+ANALYSIS_VERSION = "1"
+
+
+def summarize(isa: ir.Isa, digest: str) -> IsaSummary:
+    """The ISA facts a report shows beside the results."""
+    state = tuple(StateSummary(c.name, c.width, c.count, c.kind.value, c.mapping)
+                  for c in isa.state)
+    return IsaSummary(isa.name, isa.title, isa.source, isa.base, isa.manuals, state,
+                      tuple(m.name for m in isa.memories), digest)
+
+
+def spec_digest(isa: ir.Isa, sources: dict[str, str] | None = None) -> str:
+    """A content hash of the spec (and its base), for caches and reports."""
+    from analyzer.pretty import pretty
+
+    return hashlib.sha256((ANALYSIS_VERSION + pretty(isa)).encode()).hexdigest()[:16]
+
+
+@cache
+def _load_cached(path: str) -> ir.Isa:
+    return load_isa(path)
+
+
+def _classify_job(path: str, name: str, timeout_ms: int) -> tuple[InstructionResult, int]:
+    configure_determinism()
+    isa = _load_cached(path)
+    stats = QueryStats()
+    return classify_instruction(isa, isa.instruction(name), timeout_ms, stats), stats.count
+
+
+def analyze(isa: ir.Isa, *, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+            executor: Executor | None = None,
+            progress: Callable[[int, int], None] | None = None) -> Analysis:
+    """Classify every instruction of ``isa`` and decide the theorems.
+
+    With an ``executor`` (a process pool, or a cluster's), each instruction is a job that
+    reloads the spec from ``isa.source`` in the worker; z3 objects never cross processes.
+    """
+    configure_determinism()
+    names = [i.name for i in isa.instructions]
+    results: list[InstructionResult] = []
+    queries = 0
+    if executor is None:
+        stats = QueryStats()
+        for done, instruction in enumerate(isa.instructions, 1):
+            results.append(classify_instruction(isa, instruction, timeout_ms, stats))
+            if progress:
+                progress(done, len(names))
+        queries = stats.count
+    else:
+        source = str(Path(isa.source))
+        futures = [executor.submit(_classify_job, source, n, timeout_ms) for n in names]
+        for done, future in enumerate(futures, 1):
+            result, count = future.result()
+            results.append(result)
+            queries += count
+            if progress:
+                progress(done, len(names))
+    return Analysis(summarize(isa, spec_digest(isa)), tuple(results), all_theorems(results),
+                    timeout_ms, queries)

@@ -1,0 +1,228 @@
+"""Result objects: what the analysis found, with witnesses. Frozen; no solver types inside.
+
+Renderers read only these. A verdict is about the statement "the instruction has the property":
+PROVED (it has), REFUTED (it has not), UNKNOWN (the solver could not decide, or the instruction
+is not modelled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Verdict(Enum):
+    PROVED = "PROVED"
+    REFUTED = "REFUTED"
+    UNKNOWN = "UNKNOWN"
+
+    def __and__(self, other: Verdict) -> Verdict:
+        """Three-valued conjunction."""
+        if Verdict.REFUTED in (self, other):
+            return Verdict.REFUTED
+        if Verdict.UNKNOWN in (self, other):
+            return Verdict.UNKNOWN
+        return Verdict.PROVED
+
+    def __or__(self, other: Verdict) -> Verdict:
+        """Three-valued disjunction."""
+        if Verdict.PROVED in (self, other):
+            return Verdict.PROVED
+        if Verdict.UNKNOWN in (self, other):
+            return Verdict.UNKNOWN
+        return Verdict.REFUTED
+
+    def __invert__(self) -> Verdict:
+        """Three-valued negation."""
+        return {Verdict.PROVED: Verdict.REFUTED, Verdict.REFUTED: Verdict.PROVED}.get(
+            self, Verdict.UNKNOWN)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One value in a witness: a component, register, memory cell or operand."""
+
+    name: str
+    value: int
+    width: int
+
+    @property
+    def text(self) -> str:
+        """The value in hexadecimal, padded to its width (booleans as true/false)."""
+        if self.width == 0:
+            return "true" if self.value else "false"
+        if self.width <= 4:
+            return str(self.value)
+        return f"0x{self.value:0{(self.width + 3) // 4}x}"
+
+
+@dataclass(frozen=True, slots=True)
+class StateView:
+    """A state of a witness, restricted to the entries that matter."""
+
+    label: str
+    entries: tuple[Entry, ...]
+
+    def get(self, name: str) -> Entry | None:
+        """The entry called ``name``, if shown."""
+        return next((e for e in self.entries if e.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    """Concrete evidence: operand values and states, side by side."""
+
+    summary: str
+    operands: tuple[Entry, ...]
+    states: tuple[StateView, ...]
+    differing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The verdict on one property of one instruction, why, and its witness if any."""
+
+    verdict: Verdict
+    reason: str
+    witness: Witness | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class InstrClass(Enum):
+    """The one-word summary of an instruction's classification."""
+
+    CRITICAL = "critical"
+    PRIVILEGED = "privileged"
+    ALWAYS_TRAPPING = "always-trapping"
+    INNOCUOUS = "innocuous"
+    UNKNOWN = "unknown"
+    UNMODELLED = "unmodelled"
+
+
+@dataclass(frozen=True, slots=True)
+class InstructionResult:
+    """Every property of MODEL.md section 3 for one instruction form."""
+
+    name: str
+    mnemonic: str
+    form: str
+    cite: str
+    source: SourceRef
+    family: str | None
+    unmodelled: str | None
+    always_traps: Finding
+    privileged: Finding
+    control_sensitive: Finding
+    behavior_sensitive: Finding
+    behavior_kind: str | None
+    user_control_sensitive: Finding
+    user_behavior_sensitive: Finding
+    timing_dependent: Finding
+    context_invariant: Finding
+    execution_safe: Finding
+
+    @property
+    def sensitive(self) -> Verdict:
+        return self.control_sensitive.verdict | self.behavior_sensitive.verdict
+
+    @property
+    def user_sensitive(self) -> Verdict:
+        return self.user_control_sensitive.verdict | self.user_behavior_sensitive.verdict
+
+    @property
+    def critical(self) -> Verdict:
+        """Sensitive and not privileged: breaks Theorem 1."""
+        return self.sensitive & ~self.privileged.verdict
+
+    @property
+    def user_critical(self) -> Verdict:
+        """User sensitive and not privileged: breaks Theorem 3."""
+        return self.user_sensitive & ~self.privileged.verdict
+
+    @property
+    def klass(self) -> InstrClass:
+        if self.unmodelled is not None:
+            return InstrClass.UNMODELLED
+        if self.critical is Verdict.PROVED:
+            return InstrClass.CRITICAL
+        if self.always_traps.verdict is Verdict.PROVED:
+            return InstrClass.ALWAYS_TRAPPING
+        if self.privileged.verdict is Verdict.PROVED:
+            return InstrClass.PRIVILEGED
+        if self.sensitive is Verdict.REFUTED and self.privileged.verdict is Verdict.REFUTED:
+            return InstrClass.INNOCUOUS
+        return InstrClass.UNKNOWN
+
+    @property
+    def sensitivity_words(self) -> str:
+        """The kinds of sensitivity proved, in words, e.g. 'control, behavior (mode)'."""
+        words = []
+        if self.control_sensitive.verdict is Verdict.PROVED:
+            words.append("control")
+        if self.behavior_sensitive.verdict is Verdict.PROVED:
+            words.append(f"behavior ({self.behavior_kind})" if self.behavior_kind else "behavior")
+        return ", ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class TheoremResult:
+    """A theorem's verdict, the instructions that refute it, and notes."""
+
+    number: int
+    statement: str
+    verdict: Verdict
+    offending: tuple[str, ...]
+    offending_forms: tuple[str, ...]
+    undecided: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StateSummary:
+    name: str
+    width: int
+    count: int | None
+    kind: str
+    mapping: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IsaSummary:
+    name: str
+    title: str
+    source: str
+    base: str | None
+    manuals: tuple[str, ...]
+    state: tuple[StateSummary, ...]
+    memories: tuple[str, ...]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The whole analysis of one ISA."""
+
+    isa: IsaSummary
+    instructions: tuple[InstructionResult, ...]
+    theorems: tuple[TheoremResult, ...]
+    timeout_ms: int
+    queries: int = field(default=0, compare=False)
+
+    def theorem(self, number: int) -> TheoremResult:
+        """The result for Theorem ``number`` (1, 2 or 3)."""
+        return next(t for t in self.theorems if t.number == number)
+
+    def find(self, name: str) -> list[InstructionResult]:
+        """Instructions whose name, mnemonic or form equals ``name`` (case-insensitive)."""
+        key = name.lower()
+        return [r for r in self.instructions
+                if key in (r.name.lower(), r.mnemonic.lower(), r.form.lower())]
