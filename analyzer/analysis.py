@@ -20,10 +20,19 @@ ANALYSIS_VERSION = "1"
 
 def summarize(isa: ir.Isa, digest: str) -> IsaSummary:
     """The ISA facts a report shows beside the results."""
-    state = tuple(StateSummary(c.name, c.width, c.count, c.kind.value, c.mapping)
-                  for c in isa.state)
-    return IsaSummary(isa.name, isa.title, isa.source, isa.base, isa.manuals, state,
-                      tuple(m.name for m in isa.memories), digest)
+    state = tuple(
+        StateSummary(c.name, c.width, c.count, c.kind.value, c.mapping) for c in isa.state
+    )
+    return IsaSummary(
+        isa.name,
+        isa.title,
+        isa.source,
+        isa.base,
+        isa.manuals,
+        state,
+        tuple(m.name for m in isa.memories),
+        digest,
+    )
 
 
 def spec_digest(isa: ir.Isa, sources: dict[str, str] | None = None) -> str:
@@ -45,9 +54,13 @@ def _classify_job(path: str, name: str, timeout_ms: int) -> tuple[InstructionRes
     return classify_instruction(isa, isa.instruction(name), timeout_ms, stats), stats.count
 
 
-def analyze(isa: ir.Isa, *, timeout_ms: int = DEFAULT_TIMEOUT_MS,
-            executor: Executor | None = None,
-            progress: Callable[[int, int], None] | None = None) -> Analysis:
+def analyze(
+    isa: ir.Isa,
+    *,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Analysis:
     """Classify every instruction of ``isa`` and decide the theorems.
 
     With an ``executor`` (a process pool, or a cluster's), each instruction is a job that
@@ -73,5 +86,6 @@ def analyze(isa: ir.Isa, *, timeout_ms: int = DEFAULT_TIMEOUT_MS,
             queries += count
             if progress:
                 progress(done, len(names))
-    return Analysis(summarize(isa, spec_digest(isa)), tuple(results), all_theorems(results),
-                    timeout_ms, queries)
+    return Analysis(
+        summarize(isa, spec_digest(isa)), tuple(results), all_theorems(results), timeout_ms, queries
+    )

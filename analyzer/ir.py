@@ -194,8 +194,23 @@ Expr = (
     | Call
 )
 
-BINARY_BITS_OPS = ("+", "-", "*", "&", "|", "^", "<<", ">>", ">>>", "udiv", "urem", "sdiv",
-                   "srem", "rotl", "rotr")
+BINARY_BITS_OPS = (
+    "+",
+    "-",
+    "*",
+    "&",
+    "|",
+    "^",
+    "<<",
+    ">>",
+    ">>>",
+    "udiv",
+    "urem",
+    "sdiv",
+    "srem",
+    "rotl",
+    "rotr",
+)
 BOOL_OPS = ("and", "or")
 COMPARE_OPS = ("==", "!=", "<", "<=", ">", ">=", "slt", "sle", "sgt", "sge")
 
@@ -432,8 +447,13 @@ def walk_expr(expr: Expr) -> Iterator[Expr]:
     """Every sub-expression of ``expr``, pre-order."""
     yield expr
     match expr:
-        case FileRead(index=e) | MemRead(address=e) | Unary(operand=e) | \
-                Extract(operand=e) | Extend(operand=e):
+        case (
+            FileRead(index=e)
+            | MemRead(address=e)
+            | Unary(operand=e)
+            | Extract(operand=e)
+            | Extend(operand=e)
+        ):
             yield from walk_expr(e)
         case Binary(left=a, right=b) | Compare(left=a, right=b):
             yield from walk_expr(a)

@@ -16,20 +16,42 @@ from lark.exceptions import (
 )
 
 from analyzer import syntax as s
-from analyzer.errors import Diagnostic, Span, SpecError
+from analyzer.errors import Diagnostic, Span, SpecError, suggest
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024
 
 # Token names lark gives anonymous terminals, spelled as a user would type them.
 _TOKEN_SPELLING = {
-    "LPAR": "'('", "RPAR": "')'", "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['",
-    "RSQB": "']'", "COLON": "':'", "COMMA": "','", "EQUAL": "'='", "SEMICOLON": "';'",
-    "NAME": "a name", "NUMBER": "a number", "SIZED": "a sized literal", "STRING": "a string",
-    "KIND": "a state kind (mode, control, timing, visible)", "TRAPKIND":
-    "a trap kind (privilege, memory, always, other)", "CMPOP": "a comparison",
-    "SHIFTOP": "a shift", "ADDOP": "'+' or '-'", "ENDIAN": "'big' or 'little'",
-    "__ANON_0": "':='", "$END": "end of file", "STAR": "'*'", "VBAR": "'|'", "AMPERSAND": "'&'",
-    "CIRCUMFLEX": "'^'", "TILDE": "'~'", "MINUS": "'-'", "MORETHAN": "'>'", "LESSTHAN": "'<'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COLON": "':'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "SEMICOLON": "';'",
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "SIZED": "a sized literal",
+    "STRING": "a string",
+    "KIND": "a state kind (mode, control, timing, visible)",
+    "TRAPKIND": "a trap kind (privilege, memory, always, other)",
+    "CMPOP": "a comparison",
+    "SHIFTOP": "a shift",
+    "ADDOP": "'+' or '-'",
+    "ENDIAN": "'big' or 'little'",
+    "__ANON_0": "':='",
+    "$END": "end of file",
+    "STAR": "'*'",
+    "VBAR": "'|'",
+    "AMPERSAND": "'&'",
+    "CIRCUMFLEX": "'^'",
+    "TILDE": "'~'",
+    "MINUS": "'-'",
+    "MORETHAN": "'>'",
+    "LESSTHAN": "'<'",
 }
 
 
@@ -51,11 +73,16 @@ def parse_spec(text: str, filename: str) -> s.SSpec:
         raise _error(Span(filename, 1, 1), f"spec is larger than {MAX_SPEC_BYTES} bytes", sources)
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        raise _error(Span(filename, line, 1), "spec contains a NUL byte: is this a binary file?",
-                     sources)
+        raise _error(
+            Span(filename, line, 1), "spec contains a NUL byte: is this a binary file?", sources
+        )
     if not text.strip():
-        raise _error(Span(filename, 1, 1), "spec is empty: it must begin with 'isa NAME'",
-                     sources, "start with a header such as: isa mymachine \"My machine\"")
+        raise _error(
+            Span(filename, 1, 1),
+            "spec is empty: it must begin with 'isa NAME'",
+            sources,
+            'start with a header such as: isa mymachine "My machine"',
+        )
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -68,8 +95,9 @@ def parse_spec(text: str, filename: str) -> s.SSpec:
         if isinstance(exc.orig_exc, SpecError):
             raise SpecError(exc.orig_exc.diagnostics, sources) from None
         if isinstance(exc.orig_exc, RecursionError):
-            raise _error(Span(filename, 1, 1), "spec is nested too deeply to read",
-                         sources) from None
+            raise _error(
+                Span(filename, 1, 1), "spec is nested too deeply to read", sources
+            ) from None
         raise
     except RecursionError:
         raise _error(Span(filename, 1, 1), "spec is nested too deeply to read", sources) from None
@@ -87,8 +115,12 @@ def _syntax_error(exc: UnexpectedInput, filename: str, sources: dict[str, str]) 
     ):
         lines = sources[filename].splitlines() or [""]
         span = Span(filename, len(lines), len(lines[-1]) + 1)
-        return _error(span, "unexpected end of file" + _expected(exc), sources,
-                      "is a '}' or an expression missing?")
+        return _error(
+            span,
+            "unexpected end of file" + _expected(exc),
+            sources,
+            "is a '}' or an expression missing?",
+        )
     if isinstance(exc, UnexpectedCharacters):
         char = exc.char
         shown = repr(char) if char.isprintable() else f"byte {ord(char):#04x}"
@@ -103,7 +135,7 @@ def _syntax_error(exc: UnexpectedInput, filename: str, sources: dict[str, str]) 
 
 def _describe(token: Token) -> str:
     if token.type in ("NAME", "NUMBER", "STRING", "SIZED"):
-        return f"{_TOKEN_SPELLING[token.type]} {str(token)!r}"
+        return f"{token.type.lower()} {str(token)!r}"
     return repr(str(token))
 
 
@@ -111,8 +143,9 @@ def _expected(exc: UnexpectedInput) -> str:
     expected = getattr(exc, "expected", None) or getattr(exc, "allowed", None)
     if not expected:
         return ""
-    names = sorted({_TOKEN_SPELLING.get(e, f"'{e.lower()}'" if e.isupper() else e)
-                    for e in expected})
+    names = sorted(
+        {_TOKEN_SPELLING.get(e, f"'{e.lower()}'" if e.isupper() else e) for e in expected}
+    )
     if len(names) > 8:
         return ""
     return "; expected " + ", ".join(names)
@@ -123,6 +156,11 @@ def _hint_for(token: Token, expected: set[str]) -> str | None:
         return "assignments are written ':='"
     if token == "if" and "__ANON_0" not in expected:
         return "a trap condition is written 'trap KIND when CONDITION'"
+    keywords = [
+        e.lower() for e in expected if e.isalpha() and e.isupper() and e not in _TOKEN_SPELLING
+    ]
+    if token.type == "NAME" and keywords:
+        return suggest(str(token), keywords)
     return None
 
 
@@ -133,8 +171,9 @@ def _span(filename: str, meta: Any) -> Span:
 
 
 def _tspan(filename: str, token: Token) -> Span:
-    return Span(filename, token.line or 1, token.column or 1, token.end_line or 1,
-                token.end_column or 1)
+    return Span(
+        filename, token.line or 1, token.column or 1, token.end_line or 1, token.end_column or 1
+    )
 
 
 def _unquote(token: Token) -> str:
@@ -230,8 +269,9 @@ class _ToSyntax(Transformer[Token, Any]):
                 endian = str(item)
             else:
                 translate = item
-        return s.SMemory(name, rest[1].width, rest[2].width, endian, translate, replace,
-                         self._sp(meta))
+        return s.SMemory(
+            name, rest[1].width, rest[2].width, endian, translate, replace, self._sp(meta)
+        )
 
     def translate(self, meta: Any, items: list[Any]) -> s.STranslate:
         return s.STranslate(str(items[0]), tuple(items[1:-1]), items[-1], self._sp(meta))
@@ -290,16 +330,18 @@ class _ToSyntax(Transformer[Token, Any]):
         replace, rest = _take_replace(items)
         name = str(rest[0])
         operands, clauses = _operands_and_clauses(rest[1:-1])
-        return s.SInstruction(name, operands, clauses, rest[-1], replace, _name_span(self, meta,
-                                                                                     rest[0]))
+        return s.SInstruction(
+            name, operands, clauses, rest[-1], replace, _name_span(self, meta, rest[0])
+        )
 
     def family_decl(self, meta: Any, items: list[Any]) -> s.SFamily:
         name = str(items[0])
         params = tuple(str(t) for t in items[1:] if isinstance(t, Token))
         others = [i for i in items[1:-1] if not isinstance(i, Token)]
         operands, clauses = _operands_and_clauses(others)
-        return s.SFamily(name, params, operands, clauses, items[-1],
-                         _name_span(self, meta, items[0]))
+        return s.SFamily(
+            name, params, operands, clauses, items[-1], _name_span(self, meta, items[0])
+        )
 
     def member_decl(self, meta: Any, items: list[Any]) -> s.SMember:
         replace, rest = _take_replace(items)
@@ -337,8 +379,9 @@ class _ToSyntax(Transformer[Token, Any]):
     def lvalue(self, meta: Any, items: list[Any]) -> s.SExpr:
         node: s.SExpr = s.SName(str(items[0]), _tspan(self.f, items[0]))
         for kind, args, sel_meta in items[1:]:
-            span = Span(self.f, node.span.line, node.span.column, sel_meta.end_line,
-                        sel_meta.end_column)
+            span = Span(
+                self.f, node.span.line, node.span.column, sel_meta.end_line, sel_meta.end_column
+            )
             if kind == "index":
                 node = s.SIndex(node, args[0], args[1] if len(args) > 1 else None, span)
             else:

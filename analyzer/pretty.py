@@ -8,8 +8,25 @@ from __future__ import annotations
 
 from analyzer import ir
 
-_INFIX = {"+", "-", "*", "&", "|", "^", "<<", ">>", ">>>", "and", "or",
-          "==", "!=", "<", "<=", ">", ">="}
+_INFIX = {
+    "+",
+    "-",
+    "*",
+    "&",
+    "|",
+    "^",
+    "<<",
+    ">>",
+    ">>>",
+    "and",
+    "or",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+}
 
 
 def pretty(isa: ir.Isa) -> str:

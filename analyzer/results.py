@@ -35,7 +35,8 @@ class Verdict(Enum):
     def __invert__(self) -> Verdict:
         """Three-valued negation."""
         return {Verdict.PROVED: Verdict.REFUTED, Verdict.REFUTED: Verdict.PROVED}.get(
-            self, Verdict.UNKNOWN)
+            self, Verdict.UNKNOWN
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,5 +225,8 @@ class Analysis:
     def find(self, name: str) -> list[InstructionResult]:
         """Instructions whose name, mnemonic or form equals ``name`` (case-insensitive)."""
         key = name.lower()
-        return [r for r in self.instructions
-                if key in (r.name.lower(), r.mnemonic.lower(), r.form.lower())]
+        return [
+            r
+            for r in self.instructions
+            if key in (r.name.lower(), r.mnemonic.lower(), r.form.lower())
+        ]

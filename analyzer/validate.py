@@ -8,6 +8,7 @@ missing predicates). Problems are collected and raised together as one :class:`S
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,8 +19,21 @@ from analyzer import syntax as s
 from analyzer.errors import Diagnostic, Span, SpecError, suggest
 from analyzer.parse import parse_spec
 
-BUILTINS = ("zext", "sext", "concat", "slt", "sle", "sgt", "sge", "udiv", "urem", "sdiv", "srem",
-            "rotl", "rotr")
+BUILTINS = (
+    "zext",
+    "sext",
+    "concat",
+    "slt",
+    "sle",
+    "sgt",
+    "sge",
+    "udiv",
+    "urem",
+    "sdiv",
+    "srem",
+    "rotl",
+    "rotr",
+)
 REQUIRED_PREDICATES = ("supervisor", "user")
 MAX_WIDTH = 4096
 
@@ -59,18 +73,19 @@ def _read(path: Path, sources: dict[str, str], span: Span | None) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise _error_at(span, name, f"no such spec file: {name}", sources) from None
+        raise _error_at(span, name, "no such spec file", sources) from None
     except IsADirectoryError:
-        raise _error_at(span, name, f"{name} is a directory, not a spec file", sources) from None
+        raise _error_at(span, name, "is a directory, not a spec file", sources) from None
     except OSError as exc:
-        raise _error_at(span, name, f"cannot read {name}: {exc.strerror}", sources) from None
+        raise _error_at(span, name, f"cannot read: {exc.strerror}", sources) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise SpecError((Diagnostic(Span(name, line, 1),
-                                    "spec is not UTF-8 text: is this a binary file?"),),
-                        sources) from None
+        raise SpecError(
+            (Diagnostic(Span(name, line, 1), "spec is not UTF-8 text: is this a binary file?"),),
+            sources,
+        ) from None
     sources[name] = text
     return text
 
@@ -88,34 +103,50 @@ def _display(path: Path) -> str:
     return rel if not rel.startswith("..") else text
 
 
-def _load_merged(path: Path, sources: dict[str, str], chain: tuple[str, ...],
-                 span: Span | None = None) -> tuple[s.SSpec, tuple[s.SDecl, ...]]:
+def _load_merged(
+    path: Path, sources: dict[str, str], chain: tuple[str, ...], span: Span | None = None
+) -> tuple[s.SSpec, tuple[s.SDecl, ...]]:
     text = _read(path, sources, span)
     name = _display(path)
     try:
         spec = parse_spec(text, name)
     except SpecError as exc:
         raise SpecError(exc.diagnostics, sources) from None
-    return spec, _merge_base(spec, path.parent, sources, chain + (name,))
+    return spec, _merge_base(spec, path.parent, sources, (*chain, name))
 
 
-def _merge_base(spec: s.SSpec, folder: Path, sources: dict[str, str],
-                chain: tuple[str, ...]) -> tuple[s.SDecl, ...]:
+def _merge_base(
+    spec: s.SSpec, folder: Path, sources: dict[str, str], chain: tuple[str, ...]
+) -> tuple[s.SDecl, ...]:
     if spec.extends is None:
         return _check_no_replace(spec, sources)
     base_path = folder / spec.extends
     if _display(base_path) in chain:
-        raise SpecError((Diagnostic(spec.span, "'extends' forms a cycle: "
-                                    + " -> ".join((*chain, _display(base_path)))),), sources)
-    base, base_decls = _load_merged(base_path, sources, chain, spec.span)
+        raise SpecError(
+            (
+                Diagnostic(
+                    spec.span,
+                    "'extends' forms a cycle: " + " -> ".join((*chain, _display(base_path))),
+                ),
+            ),
+            sources,
+        )
+    _, base_decls = _load_merged(base_path, sources, chain, spec.span)
     return _apply_extension(base_decls, spec, sources)
 
 
 def _check_no_replace(spec: s.SSpec, sources: dict[str, str]) -> tuple[s.SDecl, ...]:
     bad = [d for d in spec.decls if getattr(d, "replace", False) or isinstance(d, s.SRemove)]
     if bad:
-        raise SpecError(tuple(Diagnostic(d.span, "'replace' and 'remove' are only allowed in a "
-                                         "spec that extends another") for d in bad), sources)
+        raise SpecError(
+            tuple(
+                Diagnostic(
+                    d.span, "'replace' and 'remove' are only allowed in a spec that extends another"
+                )
+                for d in bad
+            ),
+            sources,
+        )
     return spec.decls
 
 
@@ -134,8 +165,9 @@ def _decl_key(decl: s.SDecl) -> tuple[str, str] | None:
     return None
 
 
-def _apply_extension(base: tuple[s.SDecl, ...], ext: s.SSpec,
-                     sources: dict[str, str]) -> tuple[s.SDecl, ...]:
+def _apply_extension(
+    base: tuple[s.SDecl, ...], ext: s.SSpec, sources: dict[str, str]
+) -> tuple[s.SDecl, ...]:
     merged: list[s.SDecl | None] = list(base)
     position = {k: i for i, d in enumerate(base) if (k := _decl_key(d)) is not None}
     problems: list[Diagnostic] = []
@@ -143,8 +175,11 @@ def _apply_extension(base: tuple[s.SDecl, ...], ext: s.SSpec,
         if isinstance(decl, s.SRemove):
             where = position.pop(("instruction", decl.name), None)
             if where is None:
-                problems.append(Diagnostic(decl.span, f"cannot remove '{decl.name}': the base "
-                                           "has no such instruction"))
+                problems.append(
+                    Diagnostic(
+                        decl.span, f"cannot remove '{decl.name}': the base has no such instruction"
+                    )
+                )
             else:
                 merged[where] = None
             continue
@@ -157,13 +192,19 @@ def _apply_extension(base: tuple[s.SDecl, ...], ext: s.SSpec,
         elif key in position and replace:
             merged[position[key]] = decl
         elif replace:
-            problems.append(Diagnostic(decl.span, f"'replace' of '{key[1]}', which the base does "
-                                       "not define"))
+            problems.append(
+                Diagnostic(decl.span, f"'replace' of '{key[1]}', which the base does not define")
+            )
         else:
             old = merged[position[key]]
-            where = f" at {old.span}" if old is not None else ""
-            problems.append(Diagnostic(decl.span, f"'{key[1]}' is already defined in the base"
-                                       f"{where}", "write 'replace' before it to change it"))
+            at = f" at {old.span}" if old is not None else ""
+            problems.append(
+                Diagnostic(
+                    decl.span,
+                    f"'{key[1]}' is already defined in the base{at}",
+                    "write 'replace' before it to change it",
+                )
+            )
     if problems:
         raise SpecError(tuple(problems), sources)
     return tuple(d for d in merged if d is not None)
@@ -183,13 +224,11 @@ class _Scope:
     what: str = "expression"
 
     def child(self) -> _Scope:
-        return _Scope(dict(self.locals), self.operands, self.aliases, self.state_allowed,
-                      self.what)
+        return _Scope(dict(self.locals), self.operands, self.aliases, self.state_allowed, self.what)
 
 
 class _Elaborator:
-    def __init__(self, spec: s.SSpec, decls: tuple[s.SDecl, ...],
-                 sources: dict[str, str]) -> None:
+    def __init__(self, spec: s.SSpec, decls: tuple[s.SDecl, ...], sources: dict[str, str]) -> None:
         self.spec = spec
         self.decls = decls
         self.sources = sources
@@ -227,8 +266,9 @@ class _Elaborator:
         try:
             isa = self._run()
         except RecursionError:
-            raise SpecError((Diagnostic(self.spec.span, "spec is nested too deeply to "
-                                        "analyse"),), self.sources) from None
+            raise SpecError(
+                (Diagnostic(self.spec.span, "spec is nested too deeply to analyse"),), self.sources
+            ) from None
         if self.diags:
             raise SpecError(tuple(dict.fromkeys(self.diags)), self.sources)
         return isa
@@ -253,9 +293,12 @@ class _Elaborator:
             manuals=self.spec.manuals,
             state=tuple(self.state.values()),
             memories=tuple(m for m in memories if m is not None),
-            predicates=tuple(ir.Predicate(n, b, self.predicate_syntax[n].span)
-                             if n in self.predicate_syntax else ir.Predicate(n, b)
-                             for n, b in self.predicates.items()),
+            predicates=tuple(
+                ir.Predicate(n, b, self.predicate_syntax[n].span)
+                if n in self.predicate_syntax
+                else ir.Predicate(n, b)
+                for n, b in self.predicates.items()
+            ),
             invariants=invariants,
             functions=tuple(self.functions.values()),
             handlers=handlers,
@@ -270,11 +313,14 @@ class _Elaborator:
             match decl:
                 case s.SConst():
                     if self._define(decl.name, decl.span, "constant"):
-                        self._catch(lambda d=decl: self.consts.__setitem__(
-                            d.name, self.const_int(d.value, _Scope(state_allowed=False))))
+                        with contextlib.suppress(_Fail):
+                            self.consts[decl.name] = self.const_int(
+                                decl.value, _Scope(state_allowed=False)
+                            )
                 case s.SState():
                     if self._define(decl.name, decl.span, "state component"):
-                        self._catch(lambda d=decl: self._state(d))
+                        with contextlib.suppress(_Fail):
+                            self._state(decl)
                 case s.SMemory():
                     if self._define(decl.name, decl.span, "memory"):
                         self.memory_syntax[decl.name] = decl
@@ -286,17 +332,15 @@ class _Elaborator:
                         self.def_syntax[decl.name] = decl
                 case s.SFamily():
                     if decl.name in self.families:
-                        self.fail(decl.span, f"family '{decl.name}' is defined twice (first at "
-                                  f"{self.families[decl.name].span})")
+                        self.fail(
+                            decl.span,
+                            f"family '{decl.name}' is defined twice (first at "
+                            f"{self.families[decl.name].span})",
+                        )
                     self.families[decl.name] = decl
                 case s.SHandler():
-                    self._catch(lambda d=decl: self._handler_width(d))
-
-    def _catch(self, action: Callable[[], object]) -> None:
-        try:
-            action()
-        except _Fail:
-            pass
+                    with contextlib.suppress(_Fail):
+                        self._handler_width(decl)
 
     def _state(self, decl: s.SState) -> None:
         scope = _Scope(state_allowed=False)
@@ -305,21 +349,25 @@ class _Elaborator:
         if decl.count is not None:
             count = self.const_int(decl.count, scope)
             if count < 1 or count & (count - 1):
-                raise self.fail(decl.count.span, f"register file size must be a power of two, "
-                                f"not {count}")
+                raise self.fail(
+                    decl.count.span, f"register file size must be a power of two, not {count}"
+                )
         if decl.mapping and decl.kind != "control":
             raise self.fail(decl.span, "only a control component can be marked 'mapping'")
-        self.state[decl.name] = ir.StateComponent(decl.name, width, count, ir.Kind(decl.kind),
-                                                  decl.mapping, decl.readonly, decl.span)
+        self.state[decl.name] = ir.StateComponent(
+            decl.name, width, count, ir.Kind(decl.kind), decl.mapping, decl.readonly, decl.span
+        )
 
     def _handler_width(self, decl: s.SHandler) -> None:
         if decl.kind in self.handler_widths:
-            raise self.fail(decl.span, f"a handler for '{decl.kind or 'any'}' traps is defined "
-                            "twice")
+            raise self.fail(
+                decl.span, f"a handler for '{decl.kind or 'any'}' traps is defined twice"
+            )
         if decl.vector.type.width is None:
             raise self.fail(decl.vector.span, "a trap vector is bits, not bool")
-        self.handler_widths[decl.kind] = self.width_of(decl.vector.type.width,
-                                                       _Scope(state_allowed=False))
+        self.handler_widths[decl.kind] = self.width_of(
+            decl.vector.type.width, _Scope(state_allowed=False)
+        )
 
     def _memory(self, decl: s.SMemory) -> ir.Memory | None:
         try:
@@ -339,8 +387,9 @@ class _Elaborator:
             return None
 
     def _elaborate_predicates(self) -> None:
-        for name in self.predicate_syntax:
-            self._catch(lambda n=name: self.predicate_body(n, self.predicate_syntax[n].span))
+        for name, decl in self.predicate_syntax.items():
+            with contextlib.suppress(_Fail):
+                self.predicate_body(name, decl.span)
         if "vm_context" not in self.predicates and "user" in self.predicates:
             self.predicates["vm_context"] = self.predicates["user"]
 
@@ -348,8 +397,10 @@ class _Elaborator:
         if name in self.predicates:
             return self.predicates[name]
         if name in self.in_progress:
-            raise self.fail(span, f"predicate '{name}' refers to itself: "
-                            + " -> ".join((*self.in_progress, name)))
+            raise self.fail(
+                span,
+                f"predicate '{name}' refers to itself: " + " -> ".join((*self.in_progress, name)),
+            )
         self.in_progress.append(name)
         try:
             decl = self.predicate_syntax[name]
@@ -360,15 +411,17 @@ class _Elaborator:
         return body
 
     def _elaborate_functions(self) -> None:
-        for name in self.def_syntax:
-            self._catch(lambda n=name: self.function(n, self.def_syntax[n].span))
+        for name, decl in self.def_syntax.items():
+            with contextlib.suppress(_Fail):
+                self.function(name, decl.span)
 
     def function(self, name: str, span: Span) -> ir.Function:
         if name in self.functions:
             return self.functions[name]
         if name in self.in_progress:
-            raise self.fail(span, f"function '{name}' calls itself: "
-                            + " -> ".join((*self.in_progress, name)))
+            raise self.fail(
+                span, f"function '{name}' calls itself: " + " -> ".join((*self.in_progress, name))
+            )
         decl = self.def_syntax[name]
         self.in_progress.append(name)
         try:
@@ -377,9 +430,11 @@ class _Elaborator:
                 if p.type.width is None:
                     raise self.fail(p.span, "function parameters are bits, not bool")
                 params.append(ir.Param(p.name, self.width_of(p.type.width, _Scope()), p.span))
-            scope = _Scope(locals={p.name: p.width for p in params},
-                           state_allowed=not decl.opaque,
-                           what="opaque function" if decl.opaque else "function")
+            scope = _Scope(
+                locals={p.name: p.width for p in params},
+                state_allowed=not decl.opaque,
+                what="opaque function" if decl.opaque else "function",
+            )
             if decl.result.width is None:
                 body = self.condition(decl.body, scope)
                 width = ir.BOOL
@@ -404,18 +459,19 @@ class _Elaborator:
             except _Fail:
                 continue
             kind = ir.TrapKind(decl.kind) if decl.kind else None
-            out.append(ir.Handler(kind, ir.Param(decl.vector.name, width, decl.vector.span),
-                                  body, decl.span))
+            out.append(
+                ir.Handler(
+                    kind, ir.Param(decl.vector.name, width, decl.vector.span), body, decl.span
+                )
+            )
         return tuple(out)
 
     def _invariants(self) -> tuple[ir.Expr, ...]:
         out = []
         for decl in self.decls:
             if isinstance(decl, s.SInvariant):
-                try:
+                with contextlib.suppress(_Fail):
                     out.append(self.condition(decl.body, _Scope(what="invariant")))
-                except _Fail:
-                    pass
         return tuple(out)
 
     def _settable(self) -> tuple[str, ...]:
@@ -426,11 +482,13 @@ class _Elaborator:
             for name, span in decl.names:
                 component = self.state.get(name)
                 if component is None:
-                    self.fail(span, f"unknown state component '{name}'",
-                              suggest(name, self.state))
+                    self.fail(span, f"unknown state component '{name}'", suggest(name, self.state))
                 elif not component.is_control or component.count is not None:
-                    self.fail(span, f"'{name}' is not a scalar mode or control component; a VMM "
-                              "sets only control state")
+                    self.fail(
+                        span,
+                        f"'{name}' is not a scalar mode or control component; a VMM "
+                        "sets only control state",
+                    )
                 elif name not in names:
                     names.append(name)
         return tuple(names)
@@ -438,11 +496,17 @@ class _Elaborator:
     def _check_required(self) -> None:
         for name in REQUIRED_PREDICATES:
             if name not in self.predicate_syntax:
-                self.fail(self.spec.span, f"the spec does not define predicate '{name}'",
-                          f"add e.g.: predicate {name} = MODE == 0")
+                self.fail(
+                    self.spec.span,
+                    f"the spec does not define predicate '{name}'",
+                    f"add e.g.: predicate {name} = MODE == 0",
+                )
         if not any(c.kind is ir.Kind.MODE for c in self.state.values()):
-            self.fail(self.spec.span, "the spec declares no state component of kind 'mode'",
-                      "declare the privilege level, e.g.: state S : bits(1) mode")
+            self.fail(
+                self.spec.span,
+                "the spec declares no state component of kind 'mode'",
+                "declare the privilege level, e.g.: state S : bits(1) mode",
+            )
 
     # -- instructions
     def _instructions(self) -> tuple[ir.Instruction, ...]:
@@ -452,8 +516,10 @@ class _Elaborator:
             if not isinstance(decl, s.SInstruction | s.SMember):
                 continue
             if decl.name in seen:
-                self.fail(decl.span, f"instruction '{decl.name}' is defined twice (first at "
-                          f"{seen[decl.name]})")
+                self.fail(
+                    decl.span,
+                    f"instruction '{decl.name}' is defined twice (first at {seen[decl.name]})",
+                )
                 continue
             seen[decl.name] = decl.span
             try:
@@ -464,15 +530,20 @@ class _Elaborator:
 
     def instruction(self, decl: s.SInstruction | s.SMember) -> ir.Instruction:
         if isinstance(decl, s.SInstruction):
-            return self._instruction_from(decl.name, decl.operands, decl.clauses, decl.body,
-                                          {}, None, decl.span)
+            return self._instruction_from(
+                decl.name, decl.operands, decl.clauses, decl.body, {}, None, decl.span
+            )
         family = self.families.get(decl.family)
         if family is None:
-            raise self.fail(decl.span, f"unknown family '{decl.family}'",
-                            suggest(decl.family, self.families))
+            raise self.fail(
+                decl.span, f"unknown family '{decl.family}'", suggest(decl.family, self.families)
+            )
         if len(decl.args) != len(family.params):
-            raise self.fail(decl.span, f"family '{family.name}' takes {len(family.params)} "
-                            f"argument(s), not {len(decl.args)}")
+            raise self.fail(
+                decl.span,
+                f"family '{family.name}' takes {len(family.params)} "
+                f"argument(s), not {len(decl.args)}",
+            )
         aliases: dict[str, str | int] = {}
         for param, arg in zip(family.params, decl.args, strict=True):
             if isinstance(arg, s.SName) and arg.name not in self.consts:
@@ -485,45 +556,71 @@ class _Elaborator:
             decl.clauses.cite or family.clauses.cite,
             family.clauses.where + decl.clauses.where,
         )
-        return self._instruction_from(decl.name, family.operands, clauses, family.body, aliases,
-                                      family.name, decl.span)
+        return self._instruction_from(
+            decl.name, family.operands, clauses, family.body, aliases, family.name, decl.span
+        )
 
-    def _instruction_from(self, name: str, operands: tuple[s.SParam, ...], clauses: s.SClauses,
-                          body: tuple[s.SStmt, ...], aliases: Mapping[str, str | int],
-                          family: str | None, span: Span) -> ir.Instruction:
+    def _instruction_from(
+        self,
+        name: str,
+        operands: tuple[s.SParam, ...],
+        clauses: s.SClauses,
+        body: tuple[s.SStmt, ...],
+        aliases: Mapping[str, str | int],
+        family: str | None,
+        span: Span,
+    ) -> ir.Instruction:
         params: list[ir.Param] = []
         for p in operands:
             if p.type.width is None:
                 raise self.fail(p.span, "operand fields are bits, not bool")
             if p.name in self.defined:
-                raise self.fail(p.span, f"operand '{p.name}' has the name of a declaration "
-                                f"(at {self.defined[p.name]})")
-            params.append(ir.Param(p.name, self.width_of(p.type.width, _Scope(aliases=aliases)),
-                                   p.span))
+                raise self.fail(
+                    p.span,
+                    f"operand '{p.name}' has the name of a declaration (at {self.defined[p.name]})",
+                )
+            params.append(
+                ir.Param(p.name, self.width_of(p.type.width, _Scope(aliases=aliases)), p.span)
+            )
         operand_widths = {p.name: p.width for p in params}
         if clauses.cite is None:
-            self.fail(span, f"instruction '{name}' does not cite its manual section",
-                      "add: cite \"<manual> <section>\"")
-        where_scope = _Scope(operands=operand_widths, aliases=aliases, state_allowed=False,
-                             what="'where' clause")
+            self.fail(
+                span,
+                f"instruction '{name}' does not cite its manual section",
+                'add: cite "<manual> <section>"',
+            )
+        where_scope = _Scope(
+            operands=operand_widths, aliases=aliases, state_allowed=False, what="'where' clause"
+        )
         where = tuple(self.condition(w, where_scope) for w in clauses.where)
         scope = _Scope(operands=operand_widths, aliases=aliases, what="instruction")
         stmts = self.body(body, scope, allow_traps=True)
         mnemonic = clauses.mnemonic or name.upper()
-        return ir.Instruction(name, mnemonic, clauses.form or mnemonic, clauses.cite or "",
-                              tuple(params), where, stmts, family, span)
+        return ir.Instruction(
+            name,
+            mnemonic,
+            clauses.form or mnemonic,
+            clauses.cite or "",
+            tuple(params),
+            where,
+            stmts,
+            family,
+            span,
+        )
 
     # -- statements
-    def body(self, stmts: tuple[s.SStmt, ...], scope: _Scope, *,
-             allow_traps: bool) -> tuple[ir.Stmt, ...]:
+    def body(
+        self, stmts: tuple[s.SStmt, ...], scope: _Scope, *, allow_traps: bool
+    ) -> tuple[ir.Stmt, ...]:
         failed = len(self.diags)
         out = self._block(stmts, scope, set(), allow_traps)
         if len(self.diags) > failed:
             raise _Fail()
         return out
 
-    def _block(self, stmts: tuple[s.SStmt, ...], scope: _Scope, assigned: set[str],
-               allow_traps: bool) -> tuple[ir.Stmt, ...]:
+    def _block(
+        self, stmts: tuple[s.SStmt, ...], scope: _Scope, assigned: set[str], allow_traps: bool
+    ) -> tuple[ir.Stmt, ...]:
         out: list[ir.Stmt] = []
         scope = scope.child()
         for stmt in stmts:
@@ -533,8 +630,7 @@ class _Elaborator:
                 continue
         return tuple(out)
 
-    def _stmt(self, stmt: s.SStmt, scope: _Scope, assigned: set[str],
-              allow_traps: bool) -> ir.Stmt:
+    def _stmt(self, stmt: s.SStmt, scope: _Scope, assigned: set[str], allow_traps: bool) -> ir.Stmt:
         match stmt:
             case s.SAssign():
                 return self._assign(stmt, scope, assigned)
@@ -545,8 +641,11 @@ class _Elaborator:
                     raise self.fail(stmt.span, "a trap handler cannot itself trap")
                 return self._trap(stmt, scope)
             case s.SLet():
-                if stmt.name in scope.locals or stmt.name in scope.operands or \
-                        stmt.name in self.defined:
+                if (
+                    stmt.name in scope.locals
+                    or stmt.name in scope.operands
+                    or stmt.name in self.defined
+                ):
                     raise self.fail(stmt.span, f"'let {stmt.name}' hides another name")
                 value = self.expr(stmt.value, scope, None)
                 scope.locals[stmt.name] = value.width
@@ -554,8 +653,7 @@ class _Elaborator:
             case s.SUnmodelled():
                 return ir.Unmodelled(stmt.reason, stmt.span)
 
-    def _if(self, stmt: s.SIf, scope: _Scope, assigned: set[str],
-            allow_traps: bool) -> ir.Stmt:
+    def _if(self, stmt: s.SIf, scope: _Scope, assigned: set[str], allow_traps: bool) -> ir.Stmt:
         (cond_syntax, then_syntax), *rest = stmt.branches
         cond = self.condition(cond_syntax, scope)
         then_assigned = set(assigned)
@@ -574,8 +672,11 @@ class _Elaborator:
         if stmt.vector is not None:
             width = self.handler_widths.get(stmt.kind, self.handler_widths.get(None))
             if width is None:
-                raise self.fail(stmt.vector.span, f"this trap has a vector but no 'on trap' "
-                                f"handler for '{stmt.kind}' traps declares its width")
+                raise self.fail(
+                    stmt.vector.span,
+                    f"this trap has a vector but no 'on trap' "
+                    f"handler for '{stmt.kind}' traps declares its width",
+                )
             vector = self.expr(stmt.vector, scope, width)
         when = None if stmt.when is None else self.condition(stmt.when, scope)
         return ir.Trap(ir.TrapKind(stmt.kind), vector, when, stmt.span)
@@ -586,13 +687,17 @@ class _Elaborator:
         self.check_width(value, width, stmt.value.span, "the assigned value")
         if key is not None:
             if key in assigned:
-                raise self.fail(stmt.target.span, f"'{key}' is assigned twice on the same path",
-                                "assignments are parallel: combine them into one")
+                raise self.fail(
+                    stmt.target.span,
+                    f"'{key}' is assigned twice on the same path",
+                    "assignments are parallel: combine them into one",
+                )
             assigned.add(key)
         return ir.Assign(target, rebuild(value), stmt.span)
 
-    def _target(self, node: s.SExpr, scope: _Scope) -> tuple[
-            ir.Target, int, Callable[[ir.Expr], ir.Expr], str | None]:
+    def _target(
+        self, node: s.SExpr, scope: _Scope
+    ) -> tuple[ir.Target, int, Callable[[ir.Expr], ir.Expr], str | None]:
         """Resolve an assignment target to (target, width of the value, how to merge the value
         into the whole component, the name to guard against double assignment)."""
         match node:
@@ -600,8 +705,10 @@ class _Elaborator:
                 name = self._alias_name(name, scope)
                 component = self._writable(name, span, scope)
                 if component.count is not None:
-                    raise self.fail(span, f"'{name}' is a register file: write one register, "
-                                    f"e.g. {name}[i] := ...")
+                    raise self.fail(
+                        span,
+                        f"'{name}' is a register file: write one register, e.g. {name}[i] := ...",
+                    )
                 return ir.StateTarget(name), component.width, lambda v: v, name
             case s.SIndex(base=s.SName(name=name, span=span), index=index, cells=cells):
                 name = self._alias_name(name, scope)
@@ -609,8 +716,12 @@ class _Elaborator:
                     memory = self.memories[name]
                     address = self.expr(index, scope, memory.address_width)
                     count = 1 if cells is None else self._cells(cells, scope)
-                    return (ir.MemTarget(name, address, count, False), count * memory.cell_width,
-                            lambda v: v, None)
+                    return (
+                        ir.MemTarget(name, address, count, False),
+                        count * memory.cell_width,
+                        lambda v: v,
+                        None,
+                    )
                 component = self._writable(name, span, scope)
                 if component.count is not None:
                     if cells is not None:
@@ -624,14 +735,21 @@ class _Elaborator:
                 memory = self._memory_named(mname, span, scope)
                 addr = self.expr(address, scope, memory.address_width)
                 count = 1 if cells is None else self._cells(cells, scope)
-                return (ir.MemTarget(memory.name, addr, count, True), count * memory.cell_width,
-                        lambda v: v, None)
-        raise self.fail(node.span, "cannot assign to this: a target is a state component, a "
-                        "register, a memory location, or a bit range of one of these")
+                return (
+                    ir.MemTarget(memory.name, addr, count, True),
+                    count * memory.cell_width,
+                    lambda v: v,
+                    None,
+                )
+        raise self.fail(
+            node.span,
+            "cannot assign to this: a target is a state component, a "
+            "register, a memory location, or a bit range of one of these",
+        )
 
-    def _partial(self, node: s.SIndex | s.SSlice, scope: _Scope, hi_syntax: s.SExpr,
-                 lo_syntax: s.SExpr) -> tuple[ir.Target, int, Callable[[ir.Expr], ir.Expr],
-                                              str | None]:
+    def _partial(
+        self, node: s.SIndex | s.SSlice, scope: _Scope, hi_syntax: s.SExpr, lo_syntax: s.SExpr
+    ) -> tuple[ir.Target, int, Callable[[ir.Expr], ir.Expr], str | None]:
         base = node.base
         target, width, rebuild, key = self._target(base, scope)
         if isinstance(target, ir.MemTarget):
@@ -658,10 +776,16 @@ class _Elaborator:
         component = self.state.get(name)
         if component is None:
             if name in scope.locals or name in scope.operands:
-                raise self.fail(span, f"'{name}' is not state: only state components, registers "
-                                "and memory can be assigned")
-            raise self.fail(span, f"assignment to undeclared state '{name}'",
-                            suggest(name, [*self.state, *self.memories]))
+                raise self.fail(
+                    span,
+                    f"'{name}' is not state: only state components, registers "
+                    "and memory can be assigned",
+                )
+            raise self.fail(
+                span,
+                f"assignment to undeclared state '{name}'",
+                suggest(name, [*self.state, *self.memories]),
+            )
         if component.readonly:
             raise self.fail(span, f"'{name}' is read-only (declared at {component.span})")
         return component
@@ -691,17 +815,26 @@ class _Elaborator:
 
     def check_width(self, value: ir.Expr, width: int, span: Span, what: str) -> None:
         if value.width != width:
-            raise self.fail(span, f"width mismatch: {what} is {_ty(value.width)}, expected "
-                            f"{_ty(width)}", _width_hint(value.width, width))
+            raise self.fail(
+                span,
+                f"width mismatch: {what} is {_ty(value.width)}, expected {_ty(width)}",
+                _width_hint(value.width, width),
+            )
 
     def _fix(self, value: ir.Expr | _Lit, expect: int | None, span: Span) -> ir.Expr:
         if isinstance(value, _Lit):
             if expect is None:
-                raise self.fail(span, f"cannot tell the width of literal {value.value}",
-                                f"write a sized literal such as 32'd{value.value}")
+                raise self.fail(
+                    span,
+                    f"cannot tell the width of literal {value.value}",
+                    f"write a sized literal such as 32'd{value.value}",
+                )
             if expect == ir.BOOL:
-                raise self.fail(span, f"literal {value.value} used as a condition",
-                                "compare it, e.g. X == 1, or write true/false")
+                raise self.fail(
+                    span,
+                    f"literal {value.value} used as a condition",
+                    "compare it, e.g. X == 1, or write true/false",
+                )
             if not -(1 << (expect - 1)) <= value.value < 1 << expect:
                 raise self.fail(span, f"literal {value.value} does not fit in bits({expect})")
             return ir.Const(value.value % (1 << expect), expect, value.span)
@@ -731,15 +864,17 @@ class _Elaborator:
                 lo = self.const_int(node.lo, scope)
                 self._require_bits(base, node.base.span)
                 if not 0 <= lo <= hi < base.width:
-                    raise self.fail(node.span, f"bit range [{hi}:{lo}] is outside "
-                                    f"bits({base.width})")
+                    raise self.fail(
+                        node.span, f"bit range [{hi}:{lo}] is outside bits({base.width})"
+                    )
                 return ir.Extract(base, hi, lo, hi - lo + 1, node.span)
             case s.SPhysical():
                 memory = self._memory_named(node.memory, node.span, scope)
                 address = self.expr(node.address, scope, memory.address_width)
                 count = 1 if node.cells is None else self._cells(node.cells, scope)
-                return ir.MemRead(memory.name, address, count, True, count * memory.cell_width,
-                                  node.span)
+                return ir.MemRead(
+                    memory.name, address, count, True, count * memory.cell_width, node.span
+                )
             case s.SUnary():
                 return self._unary(node, scope, expect)
             case s.SBinary():
@@ -768,8 +903,9 @@ class _Elaborator:
             if not scope.state_allowed:
                 raise self.fail(node.span, f"a {scope.what} cannot read state ('{name}')")
             if component.count is not None:
-                raise self.fail(node.span, f"'{name}' is a register file: read one register, "
-                                f"e.g. {name}[i]")
+                raise self.fail(
+                    node.span, f"'{name}' is a register file: read one register, e.g. {name}[i]"
+                )
             return ir.StateRead(name, component.width, node.span)
         if name in self.predicate_syntax:
             if not scope.state_allowed:
@@ -779,8 +915,13 @@ class _Elaborator:
             raise self.fail(node.span, f"'{name}' is a memory: read it as {name}[address]")
         if name in self.def_syntax or name in BUILTINS:
             raise self.fail(node.span, f"'{name}' is a function: call it as {name}(...)")
-        candidates = [*scope.locals, *scope.operands, *self.consts, *self.state,
-                      *self.predicate_syntax]
+        candidates = [
+            *scope.locals,
+            *scope.operands,
+            *self.consts,
+            *self.state,
+            *self.predicate_syntax,
+        ]
         raise self.fail(node.span, f"unknown name '{name}'", suggest(name, candidates))
 
     def _alias_name(self, name: str, scope: _Scope) -> str:
@@ -794,8 +935,9 @@ class _Elaborator:
                 memory = self._memory_named(name, node.base.span, scope)
                 address = self.expr(node.index, scope, memory.address_width)
                 count = 1 if node.cells is None else self._cells(node.cells, scope)
-                return ir.MemRead(memory.name, address, count, False,
-                                  count * memory.cell_width, node.span)
+                return ir.MemRead(
+                    memory.name, address, count, False, count * memory.cell_width, node.span
+                )
             component = self.state.get(name)
             if component is not None and component.count is not None:
                 if not scope.state_allowed:
@@ -837,13 +979,21 @@ class _Elaborator:
             return ir.Compare(op, left, right, node.span)
         if op in ("<<", ">>", ">>>"):
             return self._shift(op, node.left, node.right, scope, expect, node.span)
-        left, right = self._pair(node.left, node.right, scope,
-                                 None if expect == ir.BOOL else expect, node.span)
+        left, right = self._pair(
+            node.left, node.right, scope, None if expect == ir.BOOL else expect, node.span
+        )
         self._require_bits(left, node.left.span)
         return ir.Binary(op, left, right, left.width, node.span)
 
-    def _shift(self, op: str, left_syntax: s.SExpr, right_syntax: s.SExpr, scope: _Scope,
-               expect: int | None, span: Span) -> ir.Expr:
+    def _shift(
+        self,
+        op: str,
+        left_syntax: s.SExpr,
+        right_syntax: s.SExpr,
+        scope: _Scope,
+        expect: int | None,
+        span: Span,
+    ) -> ir.Expr:
         value = self.expr(left_syntax, scope, None if expect == ir.BOOL else expect)
         self._require_bits(value, left_syntax.span)
         amount = self.expr(right_syntax, scope, value.width)
@@ -851,12 +1001,21 @@ class _Elaborator:
         if amount.width < value.width:
             amount = ir.Extend(False, amount, value.width, amount.span)
         elif amount.width > value.width:
-            raise self.fail(right_syntax.span, f"shift amount is {_ty(amount.width)}, wider "
-                            f"than the shifted {_ty(value.width)}", "slice it, e.g. n[4:0]")
+            raise self.fail(
+                right_syntax.span,
+                f"shift amount is {_ty(amount.width)}, wider than the shifted {_ty(value.width)}",
+                "slice it, e.g. n[4:0]",
+            )
         return ir.Binary(op, value, amount, value.width, span)
 
-    def _pair(self, left_syntax: s.SExpr, right_syntax: s.SExpr, scope: _Scope,
-              expect: int | None, span: Span) -> tuple[ir.Expr, ir.Expr]:
+    def _pair(
+        self,
+        left_syntax: s.SExpr,
+        right_syntax: s.SExpr,
+        scope: _Scope,
+        expect: int | None,
+        span: Span,
+    ) -> tuple[ir.Expr, ir.Expr]:
         left = self._elab(left_syntax, scope, expect)
         right = self._elab(right_syntax, scope, expect)
         if isinstance(left, _Lit) and isinstance(right, _Lit):
@@ -874,26 +1033,35 @@ class _Elaborator:
             if {left_e.width, right_e.width} == {1, ir.BOOL}:
                 left_e, right_e = _as_bool(left_e), _as_bool(right_e)
         if left_e.width != right_e.width:
-            raise self.fail(span, f"width mismatch: {_ty(left_e.width)} and "
-                            f"{_ty(right_e.width)}", _width_hint(right_e.width, left_e.width))
+            raise self.fail(
+                span,
+                f"width mismatch: {_ty(left_e.width)} and {_ty(right_e.width)}",
+                _width_hint(right_e.width, left_e.width),
+            )
         return left_e, right_e
 
     def _require_bits(self, value: ir.Expr, span: Span) -> None:
         if value.width == ir.BOOL:
-            raise self.fail(span, "a condition is used where bits are expected",
-                            "write: if COND then 1 else 0")
+            raise self.fail(
+                span, "a condition is used where bits are expected", "write: if COND then 1 else 0"
+            )
 
     def _call(self, node: s.SCall, scope: _Scope, expect: int | None) -> ir.Expr:
         name = self._alias_name(node.name, scope)
         if name in BUILTINS:
             return self._builtin(name, node, scope, expect)
         if name not in self.def_syntax:
-            raise self.fail(node.span, f"unknown function '{name}'",
-                            suggest(name, [*self.def_syntax, *BUILTINS]))
+            raise self.fail(
+                node.span,
+                f"unknown function '{name}'",
+                suggest(name, [*self.def_syntax, *BUILTINS]),
+            )
         function = self.function(name, node.span)
         if len(node.args) != len(function.params):
-            raise self.fail(node.span, f"'{name}' takes {len(function.params)} argument(s), "
-                            f"not {len(node.args)}")
+            raise self.fail(
+                node.span,
+                f"'{name}' takes {len(function.params)} argument(s), not {len(node.args)}",
+            )
         args = []
         for arg, param in zip(node.args, function.params, strict=True):
             value = self.expr(arg, scope, param.width)
@@ -915,8 +1083,11 @@ class _Elaborator:
                 return self._fix(inner, width, args[0].span)
             self._require_bits(inner, args[0].span)
             if inner.width > width:
-                raise self.fail(node.span, f"cannot {name} {_ty(inner.width)} to the narrower "
-                                f"bits({width})", "take a bit range instead, e.g. x[7:0]")
+                raise self.fail(
+                    node.span,
+                    f"cannot {name} {_ty(inner.width)} to the narrower bits({width})",
+                    "take a bit range instead, e.g. x[7:0]",
+                )
             if inner.width == width:
                 return inner
             return ir.Extend(name == "sext", inner, width, node.span)
@@ -934,15 +1105,17 @@ class _Elaborator:
             return ir.Compare(name, left, right, node.span)
         if name in ("rotl", "rotr"):
             return self._shift(name, args[0], args[1], scope, expect, node.span)
-        left, right = self._pair(args[0], args[1], scope,
-                                 None if expect == ir.BOOL else expect, node.span)
+        left, right = self._pair(
+            args[0], args[1], scope, None if expect == ir.BOOL else expect, node.span
+        )
         self._require_bits(left, args[0].span)
         return ir.Binary(name, left, right, left.width, node.span)
 
     def _arity(self, node: s.SCall, count: int) -> None:
         if len(node.args) != count:
-            raise self.fail(node.span, f"'{node.name}' takes {count} arguments, not "
-                            f"{len(node.args)}")
+            raise self.fail(
+                node.span, f"'{node.name}' takes {count} arguments, not {len(node.args)}"
+            )
 
     # -- constants
     def width_of(self, node: s.SExpr, scope: _Scope) -> int:
@@ -962,8 +1135,9 @@ class _Elaborator:
                     return alias
                 if name in self.consts:
                     return self.consts[name]
-                raise self.fail(node.span, f"'{name}' is not a constant",
-                                suggest(name, self.consts))
+                raise self.fail(
+                    node.span, f"'{name}' is not a constant", suggest(name, self.consts)
+                )
             case s.SUnary(op="-", operand=operand):
                 return -self.const_int(operand, scope)
             case s.SBinary(op=op, left=left, right=right) if op in ("+", "-", "*", "<<"):

@@ -38,12 +38,15 @@ def fresh_state(isa: ir.Isa, tag: str) -> SymState:
         if component.count is None:
             values[component.name] = z3.BitVec(name, component.width)
         else:
-            values[component.name] = z3.Array(name, z3.BitVecSort(component.index_width),
-                                               z3.BitVecSort(component.width))
+            values[component.name] = z3.Array(
+                name, z3.BitVecSort(component.index_width), z3.BitVecSort(component.width)
+            )
     for memory in isa.memories:
-        values[memory.name] = z3.Array(f"{tag}.{memory.name}",
-                                       z3.BitVecSort(memory.address_width),
-                                       z3.BitVecSort(memory.cell_width))
+        values[memory.name] = z3.Array(
+            f"{tag}.{memory.name}",
+            z3.BitVecSort(memory.address_width),
+            z3.BitVecSort(memory.cell_width),
+        )
     return SymState(isa, tag, values)
 
 
@@ -124,8 +127,9 @@ class Encoder:
         """All the spec's invariants hold in ``state``."""
         return z3.And([self.condition(e, state) for e in self.isa.invariants])
 
-    def condition(self, expr: ir.Expr, state: SymState,
-                  env: Mapping[str, Term] | None = None) -> Term:
+    def condition(
+        self, expr: ir.Expr, state: SymState, env: Mapping[str, Term] | None = None
+    ) -> Term:
         """A boolean IR expression over ``state`` (memory faults ignored)."""
         term, _ = self._expr(expr, _Env(state, {}, dict(env or {}), None))
         return term
@@ -139,9 +143,14 @@ class Encoder:
             return array
         address = z3.BitVec(f"{state.tag}.{memory.name}.va", memory.address_width)
         fault, physical = self.translate(state, memory, address)
-        return z3.Lambda([address], z3.If(
-            fault, z3.BitVecVal(0, memory.cell_width + 1),
-            z3.Concat(z3.BitVecVal(1, 1), z3.Select(array, physical))))
+        return z3.Lambda(
+            [address],
+            z3.If(
+                fault,
+                z3.BitVecVal(0, memory.cell_width + 1),
+                z3.Concat(z3.BitVecVal(1, 1), z3.Select(array, physical)),
+            ),
+        )
 
     def memories_equal(self, a: SymState, b: SymState) -> Term:
         """``a`` and ``b`` have the same physical memory, hidden parts included."""
@@ -177,19 +186,22 @@ class Encoder:
                 parts.append(a[component.name] != b[component.name])
             else:
                 index = z3.BitVec(f"{tag}.{component.name}.k", component.index_width)
-                parts.append(z3.Select(a[component.name], index)
-                             != z3.Select(b[component.name], index))
+                parts.append(
+                    z3.Select(a[component.name], index) != z3.Select(b[component.name], index)
+                )
                 probes.append(Access(component.name, index))
         for memory in self.isa.memories:
             index = z3.BitVec(f"{tag}.{memory.name}.k", memory.address_width)
-            parts.append(z3.Select(self.view(a, memory), index)
-                         != z3.Select(self.view(b, memory), index))
+            parts.append(
+                z3.Select(self.view(a, memory), index) != z3.Select(self.view(b, memory), index)
+            )
             probes.append(Access(memory.name, index))
         return z3.Or(parts), probes
 
     # -- execution
-    def execute(self, instruction: ir.Instruction, pre: SymState,
-                operands: Mapping[str, Term], tag: str) -> Execution:
+    def execute(
+        self, instruction: ir.Instruction, pre: SymState, operands: Mapping[str, Term], tag: str
+    ) -> Execution:
         """Run ``instruction`` symbolically: its traps in order and its post-state."""
         frame = _Frame()
         env = _Env(pre, dict(operands), {}, frame)
@@ -197,8 +209,9 @@ class Encoder:
         post = self._apply(pre, frame, tag)
         return Execution(instruction, pre, dict(operands), frame.traps, post, frame.accesses)
 
-    def where(self, instruction: ir.Instruction, operands: Mapping[str, Term],
-              state: SymState) -> Term:
+    def where(
+        self, instruction: ir.Instruction, operands: Mapping[str, Term], state: SymState
+    ) -> Term:
         """The operand constraints of ``instruction`` (its encodings that exist)."""
         env = _Env(state, dict(operands), {}, None)
         return z3.And([self._expr(w, env)[0] for w in instruction.where])
@@ -226,8 +239,9 @@ class Encoder:
         assert frame is not None
         match stmt:
             case ir.Trap(kind=kind, vector=vector, when=when):
-                cond, fault = (z3.BoolVal(True), z3.BoolVal(False)) if when is None else \
-                    self._expr(when, env)
+                cond, fault = (
+                    (z3.BoolVal(True), z3.BoolVal(False)) if when is None else self._expr(when, env)
+                )
                 self._fault(path, fault, env)
                 vec = None if vector is None else self._expr(vector, env)[0]
                 frame.traps.append(TrapTerm(kind, z3.And(path, cond), vec))
@@ -382,8 +396,12 @@ class Encoder:
         values = [v for v, _ in args]
         if function.opaque and self.abstract:
             return self._uninterpreted_call(function, values), fault
-        inner = _Env(env.state, {}, {p.name: v for p, v in zip(function.params, values,
-                                                               strict=True)}, env.frame)
+        inner = _Env(
+            env.state,
+            {},
+            {p.name: v for p, v in zip(function.params, values, strict=True)},
+            env.frame,
+        )
         value, body_fault = self._expr(function.body, inner)
         return value, _any_fault([fault, body_fault])
 

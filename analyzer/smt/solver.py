@@ -43,8 +43,12 @@ class Outcome:
 class Session:
     """A solver reused across the queries of one instruction, each inside push/pop."""
 
-    def __init__(self, timeout_ms: int = DEFAULT_TIMEOUT_MS, stats: QueryStats | None = None,
-                 context: z3.Context | None = None) -> None:
+    def __init__(
+        self,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        stats: QueryStats | None = None,
+        context: z3.Context | None = None,
+    ) -> None:
         self.context = context or z3.main_ctx()
         self.solver = z3.Solver(ctx=self.context)
         self.solver.set("random_seed", 0)

@@ -1,0 +1,235 @@
+"""The ``pgv`` command line.
+
+Exit status as linters use it: 0 success, 1 a requested check failed, 2 bad input or usage,
+3 the solver could not decide.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from analyzer import ir
+from analyzer.analysis import analyze
+from analyzer.errors import PgvError, UsageError
+from analyzer.report.jsonout import render_json
+from analyzer.report.markdown import render_markdown
+from analyzer.report.text import render_explain, render_text
+from analyzer.results import Analysis, Verdict
+from analyzer.smt.solver import DEFAULT_TIMEOUT_MS
+from analyzer.validate import load_isa
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
+T = TypeVar("T")
+
+
+def _fail(error: PgvError) -> NoReturn:
+    click.echo(str(error), err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except PgvError as error:
+        _fail(error)
+
+
+def _use_color(choice: str, stream: Any) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _write(text: str, output: str) -> None:
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        _fail(UsageError(f"{output}: cannot write: {error.strerror}"))
+
+
+def _progress_reporter(enabled: bool) -> Callable[[int, int], None] | None:
+    if not enabled:
+        return None
+
+    def report(done: int, total: int) -> None:
+        click.echo(f"\r  {done}/{total} instructions", err=True, nl=done == total)
+
+    return report
+
+
+def _executor(jobs: int) -> Executor | None:
+    return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+
+
+def _analyze_all(specs: Sequence[str], timeout_ms: int, jobs: int) -> list[Analysis]:
+    isas: list[ir.Isa] = [_guarded(partial(load_isa, spec)) for spec in specs]
+    interactive = sys.stderr.isatty()
+    executor = _executor(jobs)
+    try:
+        results = []
+        for isa in isas:
+            if interactive:
+                click.echo(f"analysing {isa.source}", err=True)
+            results.append(
+                analyze(
+                    isa,
+                    timeout_ms=timeout_ms,
+                    executor=executor,
+                    progress=_progress_reporter(interactive),
+                )
+            )
+        return results
+    finally:
+        if executor is not None:
+            executor.shutdown()
+
+
+_timeout_option = click.option(
+    "--timeout-ms",
+    default=DEFAULT_TIMEOUT_MS,
+    show_default=True,
+    type=click.IntRange(1, 3_600_000),
+    help="Solver budget per query; a timeout gives UNKNOWN.",
+)
+_jobs_option = click.option(
+    "--jobs",
+    "-j",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Worker processes (one job per instruction).",
+)
+_color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour in terminal output.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pgv")
+def main() -> None:
+    """pgv: Popek-Goldberg virtualizability analysis of ISA descriptions."""
+
+
+@main.command("analyze")
+@click.argument("specs", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", default="-", show_default=True, help="File to write ('-': stdout).")
+@_timeout_option
+@_jobs_option
+@_color_option
+def analyze_command(
+    specs: tuple[str, ...], fmt: str, output: str, timeout_ms: int, jobs: int, color: str
+) -> None:
+    """Classify every instruction of each SPEC and decide Theorems 1, 2 and 3."""
+    analyses = _analyze_all(specs, timeout_ms, jobs)
+    if fmt == "json":
+        text = render_json(analyses)
+    elif fmt == "markdown":
+        text = render_markdown(analyses)
+    else:
+        to_terminal = output == "-" and sys.stdout.isatty()
+        text = render_text(
+            analyses,
+            color=_use_color(color, sys.stdout) and output == "-",
+            ascii_only=not to_terminal,
+            width=None if not to_terminal else _terminal_width(),
+        )
+    _write(text, output)
+
+
+def _terminal_width() -> int:
+    return max(80, min(200, os.get_terminal_size(sys.stdout.fileno()).columns))
+
+
+@main.command("explain")
+@click.argument("spec")
+@click.argument("instruction")
+@_timeout_option
+@_color_option
+def explain_command(spec: str, instruction: str, timeout_ms: int, color: str) -> None:
+    """Every verdict on INSTRUCTION (a name, mnemonic or form) with its witness."""
+    isa = _guarded(lambda: load_isa(spec))
+    wanted = [
+        i
+        for i in isa.instructions
+        if instruction.lower() in (i.name.lower(), i.mnemonic.lower(), i.form.lower())
+    ]
+    if not wanted:
+        from analyzer.errors import suggest
+
+        hint = suggest(
+            instruction,
+            [*(i.name for i in isa.instructions), *(i.mnemonic for i in isa.instructions)],
+        )
+        _fail(UsageError(f"{spec}: no instruction '{instruction}'" + (f"; {hint}" if hint else "")))
+    subset = ir.Isa(
+        isa.name,
+        isa.title,
+        isa.manuals,
+        isa.state,
+        isa.memories,
+        isa.predicates,
+        isa.invariants,
+        isa.functions,
+        isa.handlers,
+        tuple(wanted),
+        isa.settable,
+        isa.base,
+        isa.source,
+    )
+    analysis = analyze(subset, timeout_ms=timeout_ms)
+    click.echo(
+        render_explain(analysis, analysis.instructions, color=_use_color(color, sys.stdout)),
+        nl=False,
+    )
+
+
+@main.command("check")
+@click.argument("spec")
+@click.option(
+    "--theorem", "-t", type=click.IntRange(1, 3), required=True, help="Which theorem: 1, 2 or 3."
+)
+@_timeout_option
+@_jobs_option
+def check_command(spec: str, theorem: int, timeout_ms: int, jobs: int) -> None:
+    """Exit 0 if Theorem N is PROVED for SPEC, 1 if REFUTED, 3 if UNKNOWN."""
+    (analysis,) = _analyze_all([spec], timeout_ms, jobs)
+    result = analysis.theorem(theorem)
+    line = f"{analysis.isa.name}: Theorem {theorem} {result.verdict.value}"
+    if result.offending:
+        line += f" (refuted by {', '.join(result.offending)})"
+    click.echo(line)
+    sys.exit(
+        {Verdict.PROVED: EXIT_OK, Verdict.REFUTED: EXIT_FAILED, Verdict.UNKNOWN: EXIT_UNDECIDED}[
+            result.verdict
+        ]
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

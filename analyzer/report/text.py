@@ -1,0 +1,172 @@
+"""The terminal report: a table per ISA, the theorem verdicts, the critical instructions."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from analyzer.report.common import (
+    PROPERTIES,
+    critical_reason,
+    critical_results,
+    finding,
+    operands_text,
+    user_critical_results,
+    user_reason,
+    witness_rows,
+)
+from analyzer.results import Analysis, InstrClass, InstructionResult, Verdict
+
+_VERDICT_STYLE = {Verdict.PROVED: "green", Verdict.REFUTED: "red", Verdict.UNKNOWN: "yellow"}
+_CLASS_STYLE = {
+    InstrClass.CRITICAL: "bold red",
+    InstrClass.PRIVILEGED: "cyan",
+    InstrClass.ALWAYS_TRAPPING: "magenta",
+    InstrClass.INNOCUOUS: "",
+    InstrClass.UNKNOWN: "yellow",
+    InstrClass.UNMODELLED: "yellow",
+}
+_MARK = {Verdict.PROVED: "yes", Verdict.REFUTED: "-", Verdict.UNKNOWN: "?"}
+
+
+def make_console(color: bool, width: int | None = None) -> tuple[Console, io.StringIO]:
+    """A console writing into a buffer; without colour it is plain text of a fixed width."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        width=width or 140,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    return console, buffer
+
+
+def render_text(
+    analyses: Sequence[Analysis],
+    *,
+    color: bool = False,
+    ascii_only: bool = True,
+    width: int | None = None,
+) -> str:
+    """The terminal report for each analysis, one after another."""
+    console, buffer = make_console(color, width)
+    for number, analysis in enumerate(analyses):
+        if number:
+            console.print()
+        _render_one(console, analysis, ascii_only)
+    return buffer.getvalue()
+
+
+def _render_one(console: Console, a: Analysis, ascii_only: bool) -> None:
+    console.print(
+        Text(f"{a.isa.title} ({a.isa.name})", style="bold"), Text(f"  {a.isa.source}", style="dim")
+    )
+    table = Table(box=box.ASCII if ascii_only else box.SIMPLE_HEAVY, show_edge=True, pad_edge=False)
+    for column in (
+        "form",
+        "class",
+        "sensitivity",
+        "privileged",
+        "user sensitive",
+        "timing",
+        "cite",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in a.instructions:
+        table.add_row(
+            r.form,
+            Text(r.klass.value, style=_CLASS_STYLE[r.klass]),
+            r.sensitivity_words or ("?" if r.sensitive is Verdict.UNKNOWN else "-"),
+            _mark(r.privileged.verdict),
+            _mark(r.user_sensitive),
+            _mark(r.timing_dependent.verdict),
+            r.cite,
+        )
+    console.print(table)
+    _render_theorems(console, a)
+
+
+def _mark(verdict: Verdict) -> Text:
+    return Text(
+        _MARK[verdict], style=_VERDICT_STYLE[verdict] if verdict is not Verdict.REFUTED else ""
+    )
+
+
+def _render_theorems(console: Console, a: Analysis) -> None:
+    for t in a.theorems:
+        line = Text(f"Theorem {t.number}: ")
+        line.append(t.verdict.value, style=f"bold {_VERDICT_STYLE[t.verdict]}")
+        line.append(f"  {t.statement}")
+        console.print(line)
+        if t.offending:
+            console.print(f"  refuted by: {', '.join(t.offending)}")
+        if t.undecided:
+            console.print(f"  undecided: {', '.join(t.undecided)}")
+        for note in t.notes:
+            console.print(f"  note: {note}", style="dim")
+    critical = critical_results(a)
+    if critical:
+        console.print(Text("Critical instructions (sensitive, not privileged):", style="bold"))
+        for r in critical:
+            console.print(f"  {r.form} [{r.source}; {r.cite}]: {critical_reason(r)}", markup=False)
+    user = [r for r in user_critical_results(a) if r not in critical]
+    if user:
+        console.print(Text("User sensitive, not privileged (Theorem 3):", style="bold"))
+        for r in user:
+            console.print(f"  {r.form} [{r.source}]: {user_reason(r)}", markup=False)
+
+
+def render_explain(
+    a: Analysis,
+    results: Sequence[InstructionResult],
+    *,
+    color: bool = False,
+    width: int | None = None,
+) -> str:
+    """Every finding of each result, with its witness as states side by side."""
+    console, buffer = make_console(color, width)
+    for number, r in enumerate(results):
+        if number:
+            console.print()
+        console.print(Text(f"{r.form}  ({r.mnemonic}, {r.name})", style="bold"))
+        console.print(f"  {r.source}; cites {r.cite}", markup=False)
+        console.print(f"  class: {r.klass.value}", markup=False)
+        if r.unmodelled:
+            console.print(f"  not modelled: {r.unmodelled}", markup=False)
+        for prop, words in PROPERTIES:
+            f = finding(r, prop)
+            line = Text(f"  {words}: ")
+            line.append(f.verdict.value, style=_VERDICT_STYLE[f.verdict])
+            extra = (
+                f" ({r.behavior_kind})" if prop == "behavior_sensitive" and r.behavior_kind else ""
+            )
+            line.append(f"{extra}: {f.reason}")
+            console.print(line)
+            if f.witness is None:
+                continue
+            console.print(
+                f"    witness: {f.witness.summary}; operands {operands_text(f.witness)}",
+                markup=False,
+            )
+            if f.witness.differing:
+                console.print(
+                    f"    control components that differ: {', '.join(f.witness.differing)}",
+                    markup=False,
+                )
+            header, rows = witness_rows(f.witness)
+            table = Table(box=box.ASCII, pad_edge=False, show_edge=True)
+            for column in header:
+                table.add_column(column)
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
+    return buffer.getvalue()
