@@ -82,7 +82,8 @@ class UsageError(PgvError):
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt ``name``, or None when nothing is close."""
     pool = sorted(set(candidates))
-    close = difflib.get_close_matches(name, pool, n=1, cutoff=0.6)
+    cutoff = 0.5 if len(name) <= 3 else 0.6
+    close = difflib.get_close_matches(name, pool, n=1, cutoff=cutoff)
     if not close:
         lowered = {c.lower(): c for c in pool}
         if name.lower() in lowered:

@@ -807,7 +807,14 @@ class _Elaborator:
     # -- expressions
     def condition(self, node: s.SExpr, scope: _Scope) -> ir.Expr:
         """Elaborate ``node`` as a condition (bits(1) is read as 'equal to 1')."""
-        return _as_bool(self._fix(self._elab(node, scope, ir.BOOL), ir.BOOL, node.span))
+        value = _as_bool(self._fix(self._elab(node, scope, ir.BOOL), ir.BOOL, node.span))
+        if value.width != ir.BOOL:
+            raise self.fail(
+                node.span,
+                f"a condition is expected here, not {_ty(value.width)}",
+                "compare it, e.g. X != 0",
+            )
+        return value
 
     def expr(self, node: s.SExpr, scope: _Scope, expect: int | None) -> ir.Expr:
         """Elaborate ``node`` with the width its context expects, if any."""

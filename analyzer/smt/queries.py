@@ -1,0 +1,424 @@
+"""The z3 queries behind MODEL.md section 3 and the per-instruction checks of section 5.
+
+Each property is a satisfiability question. A "for all" property is PROVED when its negation
+is unsatisfiable and REFUTED with the model as witness; an "exists" property is PROVED with the
+model as witness and REFUTED when unsatisfiable. A timeout is UNKNOWN, never a silent no.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from analyzer import ir
+from analyzer.results import Entry, Finding, StateView, Verdict
+from analyzer.results import Witness as W
+from analyzer.smt.encode import Access, Encoder, Execution, SymState, fresh_operands, fresh_state
+from analyzer.smt.solver import Answer, Outcome, Session
+
+Term = Any
+
+
+@dataclass
+class _Pair:
+    """Two runs of one instruction with the same operands, for two-state properties."""
+
+    first: Execution
+    second: Execution
+    visible_equal: Term
+    timing_equal: Term
+    neither_traps: Term
+    posts_differ: Term
+    probes: list[Access]
+
+
+class InstructionProver:
+    """Decides every property of one instruction on one reusable solver."""
+
+    def __init__(
+        self, isa: ir.Isa, instruction: ir.Instruction, encoder: Encoder, session: Session
+    ) -> None:
+        self.isa = isa
+        self.instruction = instruction
+        self.enc = encoder
+        self.session = session
+        self.ops = fresh_operands(instruction, "op")
+        self.run = self._execute("s")
+        self.mode = isa.of_kind(ir.Kind.MODE)
+        self.control = isa.of_kind(ir.Kind.MODE, ir.Kind.CONTROL)
+        self.timing = isa.of_kind(ir.Kind.TIMING)
+        self._pair: _Pair | None = None
+
+    # -- building blocks
+    def _execute(self, tag: str) -> Execution:
+        state = fresh_state(self.isa, tag)
+        return self.enc.execute(self.instruction, state, self.ops, f"{tag}'")
+
+    def _well_formed(self, run: Execution) -> Term:
+        return z3.And(
+            self.enc.invariants(run.pre), self.enc.where(self.instruction, self.ops, run.pre)
+        )
+
+    def _pred(self, name: str, state: SymState) -> Term:
+        return self.enc.predicate(name, state)
+
+    def pair(self) -> _Pair:
+        """Two runs from states that agree on visible and timing state (built once)."""
+        if self._pair is None:
+            first, second = self.run, self._execute("t")
+            differ, probes = self.enc.visible_differ(first.post, second.post, "d")
+            self._pair = _Pair(
+                first,
+                second,
+                visible_equal=self.enc.visible_equal(first.pre, second.pre),
+                timing_equal=self.enc.equal(first.pre, second.pre, self.timing),
+                neither_traps=z3.And(z3.Not(first.trapped()), z3.Not(second.trapped())),
+                posts_differ=differ,
+                probes=probes,
+            )
+        return self._pair
+
+    def _changed(
+        self, pre: SymState, post: SymState, components: Sequence[ir.StateComponent]
+    ) -> tuple[Term, list[Access]]:
+        parts: list[Term] = []
+        probes: list[Access] = []
+        for c in components:
+            if c.count is None:
+                parts.append(pre[c.name] != post[c.name])
+            else:
+                index = z3.BitVec(f"chg.{c.name}.k", c.index_width)
+                parts.append(z3.Select(pre[c.name], index) != z3.Select(post[c.name], index))
+                probes.append(Access(c.name, index))
+        return z3.Or(parts), probes
+
+    # -- MODEL.md section 3
+    def always_traps(self) -> Finding:
+        """Traps in every state: no effect without trapping."""
+        outcome = self.session.check(self._well_formed(self.run), z3.Not(self.run.trapped()))
+        return self._forall(
+            outcome,
+            "traps in every state",
+            "executes without trapping in this state",
+            lambda m: self._single(m, self.run, "state in which it runs"),
+        )
+
+    def privileged(self) -> Finding:
+        """Traps whenever vm_context holds; never raises a privilege trap in supervisor mode."""
+        run = self.run
+        wf = self._well_formed(run)
+        in_context = self.session.check(
+            wf, self._pred("vm_context", run.pre), z3.Not(run.trapped())
+        )
+        if in_context.answer is Answer.SAT:
+            return Finding(
+                Verdict.REFUTED,
+                "runs without trapping under vm_context",
+                self._single(in_context.model, run, "vm_context state, no trap"),
+            )
+        supervisor_trap = self.session.check(
+            wf, self._pred("supervisor", run.pre), run.trapped_with(ir.TrapKind.PRIVILEGE)
+        )
+        if supervisor_trap.answer is Answer.SAT:
+            return Finding(
+                Verdict.REFUTED,
+                "raises a privilege trap in supervisor mode",
+                self._single(supervisor_trap.model, run, "supervisor state, traps"),
+            )
+        runs = self.session.check(wf, self._pred("supervisor", run.pre), z3.Not(run.trapped()))
+        if runs.answer is Answer.UNSAT:
+            return Finding(
+                Verdict.REFUTED, "traps in every supervisor state too (proof: unsatisfiable)"
+            )
+        unknown = [o for o in (in_context, supervisor_trap, runs) if o.answer is Answer.UNKNOWN]
+        if unknown:
+            return Finding(Verdict.UNKNOWN, f"solver gave up: {unknown[0].reason}")
+        return Finding(
+            Verdict.PROVED,
+            "traps in every vm_context state (proof: unsatisfiable); "
+            "runs in supervisor mode as witnessed",
+            self._single(runs.model, run, "supervisor state, runs"),
+        )
+
+    def control_sensitive(self, user_only: bool = False) -> Finding:
+        """Some non-trapping run changes a control or timing component."""
+        run = self.run
+        changed, probes = self._changed(run.pre, run.post, (*self.control, *self.timing))
+        constraints = [self._well_formed(run), z3.Not(run.trapped()), changed]
+        if user_only:
+            constraints.append(self._pred("user", run.pre))
+        outcome = self.session.check(*constraints)
+        where = " in user mode" if user_only else ""
+        return self._exists(
+            outcome,
+            f"changes control state{where} without trapping",
+            f"never changes control or timing state{where} without trapping",
+            lambda m: self._single(m, run, "state", probes),
+        )
+
+    def behavior_sensitive(self) -> tuple[Finding, str | None]:
+        """Two states differing only in control state give different visible results.
+        Returns the finding and the most specific sub-kind with a witness."""
+        p = self.pair()
+        general = self._behavior_query()
+        if general.answer is not Answer.SAT:
+            return self._exists(
+                general, "", "same visible result whatever the control state", lambda m: None
+            ), None
+        non_mode = [c for c in self.control if c.kind is not ir.Kind.MODE]
+        mode_only = self._behavior_query(
+            self.enc.equal(p.first.pre, p.second.pre, non_mode),
+            self.enc.memories_equal(p.first.pre, p.second.pre),
+        )
+        if mode_only.answer is Answer.SAT:
+            return self._pair_finding(
+                mode_only, "states differing only in mode give different visible results"
+            ), "mode"
+        fixed = [c for c in self.control if not c.mapping]
+        location = self._behavior_query(self.enc.equal(p.first.pre, p.second.pre, fixed))
+        if location.answer is Answer.SAT:
+            return self._pair_finding(
+                location,
+                "states differing only in relocation or mapping give different visible results",
+            ), "location"
+        return self._pair_finding(
+            general, "states differing in control state give different visible results"
+        ), "resource"
+
+    def user_behavior_sensitive(self) -> Finding:
+        """Behavior sensitive between two user states with the same mode (P&G section 8)."""
+        p = self.pair()
+        outcome = self._behavior_query(
+            self._pred("user", p.first.pre),
+            self._pred("user", p.second.pre),
+            self.enc.equal(p.first.pre, p.second.pre, self.mode),
+        )
+        return self._exists(
+            outcome,
+            "two user-mode states differing in control state give different visible results",
+            "same visible result in user mode whatever the other control state",
+            lambda m: self._double(m, p),
+        )
+
+    def timing_dependent(self) -> Finding:
+        """Two states differing only in timing components give different visible results."""
+        p = self.pair()
+        outcome = self.session.check(
+            self._well_formed(p.first),
+            self._well_formed(p.second),
+            p.visible_equal,
+            self.enc.equal(p.first.pre, p.second.pre, self.control),
+            self.enc.memories_equal(p.first.pre, p.second.pre),
+            p.neither_traps,
+            p.posts_differ,
+        )
+        return self._exists(
+            outcome,
+            "states differing only in timing give different visible results",
+            "visible result does not depend on timing state",
+            lambda m: self._double(m, p),
+        )
+
+    def _behavior_query(self, *extra: Term) -> Outcome:
+        p = self.pair()
+        return self.session.check(
+            self._well_formed(p.first),
+            self._well_formed(p.second),
+            p.visible_equal,
+            p.timing_equal,
+            p.neither_traps,
+            p.posts_differ,
+            *extra,
+        )
+
+    # -- MODEL.md section 5
+    def context_invariant(self) -> Finding:
+        """A guest running under vm_context cannot leave it without trapping."""
+        run = self.run
+        outcome = self.session.check(
+            self._well_formed(run),
+            self._pred("vm_context", run.pre),
+            z3.Not(run.trapped()),
+            z3.Not(self._pred("vm_context", run.post)),
+        )
+        return self._forall(
+            outcome,
+            "vm_context is preserved by every non-trapping run",
+            "leaves vm_context without trapping",
+            lambda m: self._single(m, run, "vm_context state"),
+        )
+
+    def execution_safe(self) -> Finding:
+        """Direct execution under vm_context is exact: it traps, or does what the bare
+        machine does from the same visible state, without the bare run changing control."""
+        p = self.pair()
+        bare, real = p.first, p.second
+        changed, _ = self._changed(bare.pre, bare.post, self.control)
+        outcome = self.session.check(
+            self._well_formed(bare),
+            self._well_formed(real),
+            self._pred("vm_context", real.pre),
+            p.visible_equal,
+            p.timing_equal,
+            z3.Not(real.trapped()),
+            z3.Or(bare.trapped(), p.posts_differ, changed),
+        )
+        return self._forall(
+            outcome,
+            "direct execution under vm_context matches the bare machine or traps",
+            "runs untrapped under vm_context but differs from the bare machine",
+            lambda m: self._double(m, p, labels=("bare s", "bare i(s)", "real s'", "real i(s')")),
+        )
+
+    def invariants_preserved(self) -> Finding:
+        """The spec's invariants hold after every non-trapping run from a well-formed state."""
+        run = self.run
+        outcome = self.session.check(
+            self._well_formed(run), z3.Not(run.trapped()), z3.Not(self.enc.invariants(run.post))
+        )
+        return self._forall(
+            outcome,
+            "preserves the spec's invariants",
+            "breaks a spec invariant",
+            lambda m: self._single(m, run, "state"),
+        )
+
+    # -- verdicts from outcomes
+    def _forall(self, outcome: Outcome, holds: str, fails: str, witness: Any) -> Finding:
+        if outcome.answer is Answer.UNSAT:
+            return Finding(Verdict.PROVED, f"{holds} (proof: unsatisfiable)")
+        if outcome.answer is Answer.SAT:
+            return Finding(Verdict.REFUTED, fails, witness(outcome.model))
+        return Finding(Verdict.UNKNOWN, f"solver gave up: {outcome.reason}")
+
+    def _exists(self, outcome: Outcome, holds: str, fails: str, witness: Any) -> Finding:
+        if outcome.answer is Answer.SAT:
+            return Finding(Verdict.PROVED, holds, witness(outcome.model))
+        if outcome.answer is Answer.UNSAT:
+            return Finding(Verdict.REFUTED, f"{fails} (proof: unsatisfiable)")
+        return Finding(Verdict.UNKNOWN, f"solver gave up: {outcome.reason}")
+
+    def _pair_finding(self, outcome: Outcome, text: str) -> Finding:
+        return Finding(Verdict.PROVED, text, self._double(outcome.model, self.pair()))
+
+    # -- witnesses
+    def _single(self, model: Any, run: Execution, label: str, probes: Iterable[Access] = ()) -> W:
+        reader = _ModelReader(self.enc, model, self._focus())
+        accesses = [*run.accesses, *probes]
+        states = reader.states([(label, run.pre), ("after", run.post)], accesses)
+        return W(label, reader.operands(self.ops), states)
+
+    def _double(
+        self,
+        model: Any,
+        p: _Pair,
+        labels: tuple[str, str, str, str] = ("s1", "i(s1)", "s2", "i(s2)"),
+    ) -> W:
+        reader = _ModelReader(self.enc, model, self._focus())
+        accesses = [*p.first.accesses, *p.second.accesses, *p.probes]
+        states = reader.states(
+            [
+                (labels[0], p.first.pre),
+                (labels[2], p.second.pre),
+                (labels[1], p.first.post),
+                (labels[3], p.second.post),
+            ],
+            accesses,
+        )
+        differing = tuple(
+            c.name for c in self.control if _differs(reader, p.first.pre, p.second.pre, c)
+        )
+        return W(
+            f"{labels[0]} and {labels[2]} differ only in control state",
+            reader.operands(self.ops),
+            states,
+            differing,
+        )
+
+    def _focus(self) -> set[str]:
+        names = {c.name for c in self.mode}
+        for stmt in ir.walk_stmts(self.instruction.body):
+            if isinstance(stmt, ir.Trap) and stmt.when is not None:
+                names |= {e.name for e in ir.walk_expr(stmt.when) if isinstance(e, ir.StateRead)}
+        return names
+
+
+def _differs(reader: _ModelReader, a: SymState, b: SymState, c: ir.StateComponent) -> bool:
+    if c.count is None:
+        return bool(reader.value(a[c.name]) != reader.value(b[c.name]))
+    return not z3.is_true(reader.model.eval(a[c.name] == b[c.name], model_completion=True))
+
+
+class _ModelReader:
+    """Reads concrete values of states out of a z3 model, keeping the entries that matter:
+    mode and trap-condition components, and whatever differs between the states shown."""
+
+    def __init__(self, enc: Encoder, model: Any, focus: set[str]) -> None:
+        self.enc = enc
+        self.model = model
+        self.focus = focus
+
+    def value(self, term: Term) -> int:
+        result = self.model.eval(term, model_completion=True)
+        if z3.is_true(result):
+            return 1
+        if z3.is_false(result):
+            return 0
+        return int(result.as_long())
+
+    def operands(self, ops: dict[str, Term]) -> tuple[Entry, ...]:
+        return tuple(Entry(name, self.value(t), t.size()) for name, t in ops.items())
+
+    def states(
+        self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access]
+    ) -> tuple[StateView, ...]:
+        rows: dict[str, list[Entry]] = {label: [] for label, _ in labelled}
+        for component in self.enc.isa.state:
+            if component.count is None:
+                values = [self.value(s[component.name]) for _, s in labelled]
+                if component.name in self.focus or len(set(values)) > 1:
+                    for (label, _), v in zip(labelled, values, strict=True):
+                        rows[label].append(Entry(component.name, v, component.width))
+        for name, index_value, width, cells in self._cells(labelled, accesses):
+            if len({v for v in cells}) > 1:
+                for (label, _), v in zip(labelled, cells, strict=True):
+                    rows[label].append(Entry(f"{name}[{index_value}]", v, width))
+        return tuple(StateView(label, tuple(rows[label])) for label, _ in labelled)
+
+    def _cells(
+        self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access]
+    ) -> list[tuple[str, str, int, list[int]]]:
+        seen: set[tuple[str, int, bool]] = set()
+        out = []
+        for access in accesses:
+            index = self.value(access.index)
+            key = (access.array, index, access.physical)
+            if key in seen:
+                continue
+            seen.add(key)
+            isa = self.enc.isa
+            if access.array in {m.name for m in isa.memories}:
+                memory = isa.memory(access.array)
+                width = memory.cell_width
+                shown = f"{index:#x}" + (" phys" if access.physical else "")
+                cells = []
+                for _, state in labelled:
+                    array = state[memory.name] if access.physical else self.enc.view(state, memory)
+                    cells.append(
+                        self.value(z3.Select(array, z3.BitVecVal(index, memory.address_width)))
+                    )
+            else:
+                component = isa.component(access.array)
+                width = component.width
+                shown = str(index)
+                cells = [
+                    self.value(
+                        z3.Select(state[access.array], z3.BitVecVal(index, component.index_width))
+                    )
+                    for _, state in labelled
+                ]
+            out.append((access.array, shown, width, cells))
+        return sorted(out, key=lambda row: (row[0], row[1]))
