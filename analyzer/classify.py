@@ -13,7 +13,7 @@ from analyzer import ir
 from analyzer.results import Finding, InstructionResult, SourceRef, Verdict
 from analyzer.smt.encode import Encoder
 from analyzer.smt.queries import InstructionProver
-from analyzer.smt.solver import QueryStats, Session
+from analyzer.smt.solver import QueryStats, Session, fresh_context
 
 
 def _result(
@@ -52,6 +52,7 @@ def classify_instruction(
             context_invariant=unknown,
             execution_safe=unknown,
         )
+    fresh_context()
     session = Session(timeout_ms, stats)
     prover = InstructionProver(isa, instruction, Encoder(isa), session)
     always = prover.always_traps()

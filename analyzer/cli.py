@@ -54,7 +54,8 @@ def _use_color(choice: str, stream: Any) -> bool:
 
 def _write(text: str, output: str) -> None:
     if output == "-":
-        click.echo(text, nl=False)
+        # Colour was decided when rendering; click must not strip it again.
+        click.echo(text, nl=False, color=True)
         return
     try:
         Path(output).write_text(text, encoding="utf-8")
@@ -206,6 +207,7 @@ def explain_command(spec: str, instruction: str, timeout_ms: int, color: str) ->
     click.echo(
         render_explain(analysis, analysis.instructions, color=_use_color(color, sys.stdout)),
         nl=False,
+        color=True,
     )
 
 

@@ -38,78 +38,131 @@ CASES: list[tuple[str, str]] = [
     ("isa t\x00", r"^t\.isa:1:1: spec contains a NUL byte"),
     ("state S : bits(1) mode", r"^t\.isa:1:1: unexpected 'state'"),
     (HEADER + "stat X : bits(1) visible", r"^t\.isa:10:1: unexpected name 'stat'"),
-    (HEADER + "instruction i cite \"x\" { PC = PC + 1 }",
-     r"^t\.isa:10:29: unexpected '='"),
-    (HEADER + "instruction i cite \"x\" { PC := PC + }",
-     r"^t\.isa:10:37: unexpected '}'"),
-    (HEADER + "instruction i cite \"x\" { PC := PC + 1",
-     r"^t\.isa:10:\d+: unexpected end of file"),
-    (HEADER + "instruction i cite \"x\" { PC := PC @ 1 }",
-     r"^t\.isa:10:\d+: unexpected character '@'"),
-    (HEADER + "instruction i cite \"x\" { PC := PQ + 1 }",
-     r"^t\.isa:10:\d+: unknown name 'PQ'"),
-    (HEADER + "instruction i cite \"x\" { PX := PC + 1 }",
-     r"^t\.isa:10:\d+: assignment to undeclared state 'PX'"),
-    (HEADER + "instruction i cite \"x\" { ID := 1 }",
-     r"^t\.isa:10:\d+: 'ID' is read-only"),
-    (HEADER + "instruction i cite \"x\" { PC := S }",
-     r"^t\.isa:10:\d+: width mismatch: the assigned value is bits\(1\), expected bits\(16\)"),
-    (HEADER + "instruction i cite \"x\" { PC := PC + S }",
-     r"^t\.isa:10:\d+: width mismatch: bits\(16\) and bits\(1\)"),
-    (HEADER + "instruction i cite \"x\" { PC := 1 PC := 2 }",
-     r"^t\.isa:10:\d+: 'PC' is assigned twice on the same path"),
-    (HEADER + "instruction i { PC := 1 }",
-     r"^t\.isa:10:13: instruction 'i' does not cite its manual section"),
-    (HEADER + "instruction i cite \"x\" { PC := 1 }\ninstruction i cite \"y\" { PC := 2 }",
-     r"^t\.isa:11:13: instruction 'i' is defined twice \(first at t\.isa:10:13\)"),
-    (HEADER + "state PC : bits(8) visible",
-     r"^t\.isa:10:1: state component 'PC' is defined twice \(first at t\.isa:4:1\)"),
-    ('isa t\nstate S : bits(1) mode\npredicate user = S == 0\n',
-     r"^t\.isa:1:1: the spec does not define predicate 'supervisor'"),
-    ('isa t\nstate S : bits(1) control\npredicate supervisor = S == 1\n'
-     'predicate user = S == 0\n', r"^t\.isa:1:1: the spec declares no state component of "
-     "kind 'mode'"),
-    (HEADER + "state F : bits(8)[6] visible",
-     r"^t\.isa:10:\d+: register file size must be a power of two, not 6"),
-    (HEADER + "instruction i cite \"x\" { PC := R }",
-     r"^t\.isa:10:\d+: 'R' is a register file: read one register"),
-    (HEADER + "instruction i cite \"x\" { PC := zext(S, 8) }",
-     r"^t\.isa:10:\d+: width mismatch: the assigned value is bits\(8\), expected bits\(16\)"),
-    (HEADER + "instruction i cite \"x\" { PC := PC[20:3] }",
-     r"^t\.isa:10:\d+: bit range \[20:3\] is outside bits\(16\)"),
-    (HEADER + "instruction i cite \"x\" { PC := M[PC, 3] }",
-     r"^t\.isa:10:\d+: width mismatch: the assigned value is bits\(24\), expected bits\(16\)"),
-    (HEADER + "instruction i cite \"x\" { PC := foo(PC) }",
-     r"^t\.isa:10:\d+: unknown function 'foo'"),
-    (HEADER + "def f(a: bits(16)) : bits(16) = a\ninstruction i cite \"x\" { PC := f(PC, PC) }",
-     r"^t\.isa:11:\d+: 'f' takes 1 argument\(s\), not 2"),
-    (HEADER + "instruction i cite \"x\" { trap privilege when PC }",
-     r"^t\.isa:10:\d+: a condition is expected here, not bits\(16\)"),
-    (HEADER + "instruction i cite \"x\" { trap sometimes }",
-     r"^t\.isa:10:\d+: unexpected name 'sometimes'"),
-    (HEADER + "instruction i cite \"x\" { trap other vector 3 }",
-     r"^t\.isa:10:\d+: this trap has a vector but no 'on trap' handler"),
-    (HEADER + "instruction i(n: bits(2)) cite \"x\" where PC == 0 { PC := 1 }",
-     r"^t\.isa:10:\d+: a 'where' clause cannot read state \('PC'\)"),
-    (HEADER + "predicate p = q\npredicate q = p\ninstruction i cite \"x\" when { }",
-     r"^t\.isa:12:\d+: unexpected 'when'"),
-    (HEADER + "predicate p = q\npredicate q = p",
-     r"^t\.isa:10:\d+: predicate 'q' refers to itself: q -> p -> q"),
-    (HEADER + "instruction i = fam(1) cite \"x\"",
-     r"^t\.isa:10:13: unknown family 'fam'"),
-    (HEADER + "family fam(w) cite \"f\" { PC := w }\ninstruction i = fam(1, 2)",
-     r"^t\.isa:11:13: family 'fam' takes 1 argument\(s\), not 2"),
-    (HEADER + "replace state PC : bits(16) visible",
-     r"^t\.isa:10:1: 'replace' and 'remove' are only allowed in a spec that extends another"),
-    (HEADER + "instruction i cite \"x\" { PC := 70000 }",
-     r"^t\.isa:10:\d+: literal 70000 does not fit in bits\(16\)"),
-    (HEADER + "instruction i cite \"x\" { PC := 17'h1ffff }",
-     r"^t\.isa:10:\d+: width mismatch: the assigned value is bits\(17\)"),
-    (HEADER + "instruction i cite \"x\" { PC := 4'h1f }",
-     r"^t\.isa:10:\d+: literal 31 does not fit in 4 bits"),
+    (HEADER + 'instruction i cite "x" { PC = PC + 1 }', r"^t\.isa:10:29: unexpected '='"),
+    (HEADER + 'instruction i cite "x" { PC := PC + }', r"^t\.isa:10:37: unexpected '}'"),
+    (HEADER + 'instruction i cite "x" { PC := PC + 1', r"^t\.isa:10:\d+: unexpected end of file"),
+    (
+        HEADER + 'instruction i cite "x" { PC := PC @ 1 }',
+        r"^t\.isa:10:\d+: unexpected character '@'",
+    ),
+    (HEADER + 'instruction i cite "x" { PC := PQ + 1 }', r"^t\.isa:10:\d+: unknown name 'PQ'"),
+    (
+        HEADER + 'instruction i cite "x" { PX := PC + 1 }',
+        r"^t\.isa:10:\d+: assignment to undeclared state 'PX'",
+    ),
+    (HEADER + 'instruction i cite "x" { ID := 1 }', r"^t\.isa:10:\d+: 'ID' is read-only"),
+    (
+        HEADER + 'instruction i cite "x" { PC := S }',
+        r"^t\.isa:10:\d+: width mismatch: the assigned value is bits\(1\), expected bits\(16\)",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := PC + S }',
+        r"^t\.isa:10:\d+: width mismatch: bits\(16\) and bits\(1\)",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := 1 PC := 2 }',
+        r"^t\.isa:10:\d+: 'PC' is assigned twice on the same path",
+    ),
+    (
+        HEADER + "instruction i { PC := 1 }",
+        r"^t\.isa:10:13: instruction 'i' does not cite its manual section",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := 1 }\ninstruction i cite "y" { PC := 2 }',
+        r"^t\.isa:11:13: instruction 'i' is defined twice \(first at t\.isa:10:13\)",
+    ),
+    (
+        HEADER + "state PC : bits(8) visible",
+        r"^t\.isa:10:1: state component 'PC' is defined twice \(first at t\.isa:4:1\)",
+    ),
+    (
+        "isa t\nstate S : bits(1) mode\npredicate user = S == 0\n",
+        r"^t\.isa:1:1: the spec does not define predicate 'supervisor'",
+    ),
+    (
+        "isa t\nstate S : bits(1) control\npredicate supervisor = S == 1\n"
+        "predicate user = S == 0\n",
+        r"^t\.isa:1:1: the spec declares no state component of "
+        "kind 'mode'",
+    ),
+    (
+        HEADER + "state F : bits(8)[6] visible",
+        r"^t\.isa:10:\d+: register file size must be a power of two, not 6",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := R }',
+        r"^t\.isa:10:\d+: 'R' is a register file: read one register",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := zext(S, 8) }',
+        r"^t\.isa:10:\d+: width mismatch: the assigned value is bits\(8\), expected bits\(16\)",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := PC[20:3] }',
+        r"^t\.isa:10:\d+: bit range \[20:3\] is outside bits\(16\)",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := M[PC, 3] }',
+        r"^t\.isa:10:\d+: width mismatch: the assigned value is bits\(24\), expected bits\(16\)",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := foo(PC) }',
+        r"^t\.isa:10:\d+: unknown function 'foo'",
+    ),
+    (
+        HEADER + 'def f(a: bits(16)) : bits(16) = a\ninstruction i cite "x" { PC := f(PC, PC) }',
+        r"^t\.isa:11:\d+: 'f' takes 1 argument\(s\), not 2",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { trap privilege when PC }',
+        r"^t\.isa:10:\d+: a condition is expected here, not bits\(16\)",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { trap sometimes }',
+        r"^t\.isa:10:\d+: unexpected name 'sometimes'",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { trap other vector 3 }',
+        r"^t\.isa:10:\d+: this trap has a vector but no 'on trap' handler",
+    ),
+    (
+        HEADER + 'instruction i(n: bits(2)) cite "x" where PC == 0 { PC := 1 }',
+        r"^t\.isa:10:\d+: a 'where' clause cannot read state \('PC'\)",
+    ),
+    (
+        HEADER + 'predicate p = q\npredicate q = p\ninstruction i cite "x" when { }',
+        r"^t\.isa:12:\d+: unexpected 'when'",
+    ),
+    (
+        HEADER + "predicate p = q\npredicate q = p",
+        r"^t\.isa:10:\d+: predicate 'q' refers to itself: q -> p -> q",
+    ),
+    (HEADER + 'instruction i = fam(1) cite "x"', r"^t\.isa:10:13: unknown family 'fam'"),
+    (
+        HEADER + 'family fam(w) cite "f" { PC := w }\ninstruction i = fam(1, 2)',
+        r"^t\.isa:11:13: family 'fam' takes 1 argument\(s\), not 2",
+    ),
+    (
+        HEADER + "replace state PC : bits(16) visible",
+        r"^t\.isa:10:1: 'replace' and 'remove' are only allowed in a spec that extends another",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := 70000 }',
+        r"^t\.isa:10:\d+: literal 70000 does not fit in bits\(16\)",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := 17\'h1ffff }',
+        r"^t\.isa:10:\d+: width mismatch: the assigned value is bits\(17\)",
+    ),
+    (
+        HEADER + 'instruction i cite "x" { PC := 4\'h1f }',
+        r"^t\.isa:10:\d+: literal 31 does not fit in 4 bits",
+    ),
     (HEADER + "state W : bits(0) visible", r"^t\.isa:10:\d+: width 0 is out of range"),
-    (HEADER + "instruction i cite \"x\" { let PC = 1 }",
-     r"^t\.isa:10:\d+: 'let PC' hides another name"),
+    (
+        HEADER + 'instruction i cite "x" { let PC = 1 }',
+        r"^t\.isa:10:\d+: 'let PC' hides another name",
+    ),
 ]
 
 
@@ -124,7 +177,7 @@ def test_pinned_message_count() -> None:
 
 
 def test_message_has_line_and_caret() -> None:
-    message = first_error(HEADER + "instruction i cite \"x\" { PC := PQ + 1 }")
+    message = first_error(HEADER + 'instruction i cite "x" { PC := PQ + 1 }')
     lines = message.splitlines()
     assert lines[1] == '    instruction i cite "x" { PC := PQ + 1 }'
     assert lines[2] == "    " + " " * 31 + "^^"
@@ -136,26 +189,35 @@ def test_misspelt_keyword_gets_suggestion() -> None:
 
 
 def test_all_problems_reported_together() -> None:
-    message = first_error(HEADER + "instruction i cite \"x\" { PC := PQ }\n"
-                          "instruction j cite \"x\" { PX := 1 }")
+    message = first_error(
+        HEADER + 'instruction i cite "x" { PC := PQ }\ninstruction j cite "x" { PX := 1 }'
+    )
     assert "unknown name 'PQ'" in message and "undeclared state 'PX'" in message
 
 
 def test_extension_errors(tmp_path: Path) -> None:
-    (tmp_path / "base.isa").write_text(HEADER + "instruction i cite \"x\" { PC := 1 }\n")
-    (tmp_path / "dup.isa").write_text('isa d extends "base.isa"\n'
-                                      'instruction i cite "y" { PC := 2 }\n')
+    (tmp_path / "base.isa").write_text(HEADER + 'instruction i cite "x" { PC := 1 }\n')
+    (tmp_path / "dup.isa").write_text(
+        'isa d extends "base.isa"\ninstruction i cite "y" { PC := 2 }\n'
+    )
     (tmp_path / "missing.isa").write_text('isa m extends "nowhere.isa"\n')
-    (tmp_path / "ghost.isa").write_text('isa g extends "base.isa"\n'
-                                        'replace instruction k cite "y" { PC := 2 }\n')
+    (tmp_path / "ghost.isa").write_text(
+        'isa g extends "base.isa"\nreplace instruction k cite "y" { PC := 2 }\n'
+    )
     (tmp_path / "cycle.isa").write_text('isa c extends "cycle.isa"\n')
-    with pytest.raises(SpecError, match=r"dup\.isa:2:13: 'i' is already defined in the base "
-                       r"at .*base\.isa:10:13"):
+    with pytest.raises(
+        SpecError,
+        match=r"dup\.isa:2:13: 'i' is already defined in the base "
+        r"at .*base\.isa:10:13",
+    ):
         load_isa(tmp_path / "dup.isa")
     with pytest.raises(SpecError, match=r"missing\.isa:1:1: no such spec file"):
         load_isa(tmp_path / "missing.isa")
-    with pytest.raises(SpecError, match=r"ghost\.isa:2:21: 'replace' of 'k', which the base "
-                       "does not define"):
+    with pytest.raises(
+        SpecError,
+        match=r"ghost\.isa:2:21: 'replace' of 'k', which the base "
+        "does not define",
+    ):
         load_isa(tmp_path / "ghost.isa")
     with pytest.raises(SpecError, match="'extends' forms a cycle"):
         load_isa(tmp_path / "cycle.isa")
@@ -174,9 +236,9 @@ def test_binary_and_missing_files(tmp_path: Path) -> None:
 
 def test_deep_nesting_is_an_error_not_a_crash() -> None:
     parens = "(" * 5000 + "PC" + ")" * 5000
-    assert load_isa_text(HEADER + f"instruction i cite \"x\" {{ PC := {parens} }}")
+    assert load_isa_text(HEADER + f'instruction i cite "x" {{ PC := {parens} }}')
     deep = "~(" * 20000 + "PC" + ")" * 20000
-    message = first_error(HEADER + f"instruction i cite \"x\" {{ PC := {deep} }}")
+    message = first_error(HEADER + f'instruction i cite "x" {{ PC := {deep} }}')
     assert "nested too deeply" in message
 
 
@@ -186,13 +248,14 @@ def test_huge_input_is_refused() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "analyzer.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer.cli", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_bad_spec_exits_2_without_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.isa"
-    bad.write_text(HEADER + "instruction i cite \"x\" { PC := PQ }\n")
+    bad.write_text(HEADER + 'instruction i cite "x" { PC := PQ }\n')
     result = run_cli("analyze", str(bad))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -215,10 +278,35 @@ def test_any_text_gives_an_isa_or_a_spec_error(text: str) -> None:
         assert str(error).startswith("fuzz.isa")
 
 
-@given(st.lists(st.sampled_from(HEADER.split() + ["{", "}", ":=", "trap", "when", "if",
-                                                   "instruction", "cite", '"c"', "(", ")",
-                                                   "[", "]", "1", "+", "R", "M", ",", "zext"]),
-                max_size=60))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *HEADER.split(),
+                "{",
+                "}",
+                ":=",
+                "trap",
+                "when",
+                "if",
+                "instruction",
+                "cite",
+                '"c"',
+                "(",
+                ")",
+                "[",
+                "]",
+                "1",
+                "+",
+                "R",
+                "M",
+                ",",
+                "zext",
+            ]
+        ),
+        max_size=60,
+    )
+)
 def test_token_soup_never_crashes(tokens: list[str]) -> None:
     try:
         load_isa_text(HEADER + " ".join(tokens), "soup.isa")

@@ -33,10 +33,15 @@ RANK = {
     "analyzer.report": 6,
     "analyzer.cli": 7,
     "analyzer": 8,
+    "analyzer.__main__": 8,
 }
 ONLY_IMPORTER = {"lark": ("analyzer.parse",), "z3": ("analyzer.smt",)}
-RENDERERS_MAY_NOT_IMPORT = ("analyzer.parse", "analyzer.validate", "analyzer.smt",
-                            "analyzer.classify")
+RENDERERS_MAY_NOT_IMPORT = (
+    "analyzer.parse",
+    "analyzer.validate",
+    "analyzer.smt",
+    "analyzer.classify",
+)
 
 
 def module_name(path: Path) -> str:
@@ -48,7 +53,8 @@ def rank(module: str) -> int:
     best = None
     for prefix, value in RANK.items():
         if (module == prefix or module.startswith(prefix + ".")) and (
-                best is None or len(prefix) > len(best[0])):
+            best is None or len(prefix) > len(best[0])
+        ):
             best = (prefix, value)
     assert best is not None, f"{module} has no layer: add it to RANK in {__file__}"
     return best[1]
@@ -62,8 +68,9 @@ def imports(path: Path) -> set[str]:
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names
-                      if node.module == "analyzer"}
+            found |= {
+                f"{node.module}.{alias.name}" for alias in node.names if node.module == "analyzer"
+            }
     return found
 
 
@@ -78,10 +85,13 @@ def test_imports_flow_one_way() -> None:
             if root != "analyzer" or imported == "analyzer":
                 continue
             if rank(imported) > rank(importer):
-                problems.append(f"{importer} (layer {rank(importer)}) imports {imported} "
-                                f"(layer {rank(imported)})")
+                problems.append(
+                    f"{importer} (layer {rank(importer)}) imports {imported} "
+                    f"(layer {rank(imported)})"
+                )
             if importer.startswith("analyzer.report") and imported.startswith(
-                    RENDERERS_MAY_NOT_IMPORT):
+                RENDERERS_MAY_NOT_IMPORT
+            ):
                 problems.append(f"renderer {importer} imports {imported}")
     assert not problems, "\n".join(problems)
 

@@ -43,39 +43,52 @@ def exprs(width: int, depth: int) -> st.SearchStrategy[str]:
     cond = conditions(depth - 1)
     options = [
         leaf,
-        st.tuples(sub, st.sampled_from(["+", "-", "*", "&", "|", "^", "<<", ">>", ">>>"]),
-                  sub).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(sub, st.sampled_from(["+", "-", "*", "&", "|", "^", "<<", ">>", ">>>"]), sub).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
         st.tuples(st.sampled_from(["udiv", "urem", "sdiv", "srem", "rotl"]), sub, sub).map(
-            lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            lambda t: f"{t[0]}({t[1]}, {t[2]})"
+        ),
         sub.map(lambda e: f"(~{e})"),
         st.tuples(cond, sub, sub).map(lambda t: f"(if {t[0]} then {t[1]} else {t[2]})"),
     ]
     if width == 16:
         options.append(exprs(8, depth - 1).map(lambda e: f"zext({e}, 16)"))
-        options.append(st.tuples(exprs(8, depth - 1), exprs(8, depth - 1)).map(
-            lambda t: f"concat({t[0]}, {t[1]})"))
+        options.append(
+            st.tuples(exprs(8, depth - 1), exprs(8, depth - 1)).map(
+                lambda t: f"concat({t[0]}, {t[1]})"
+            )
+        )
     if width == 8:
         options.append(exprs(16, depth - 1).map(lambda e: f"({e})[11:4]"))
     return st.one_of(options)
 
 
 def conditions(depth: int) -> st.SearchStrategy[str]:
-    compare = st.tuples(exprs(8, depth), st.sampled_from(["==", "!=", "<", ">=", "slt", "sge"]),
-                        exprs(8, depth)).map(
-        lambda t: f"{t[1]}({t[0]}, {t[2]})" if t[1] in ("slt", "sge")
-        else f"({t[0]} {t[1]} {t[2]})")
+    compare = st.tuples(
+        exprs(8, depth), st.sampled_from(["==", "!=", "<", ">=", "slt", "sge"]), exprs(8, depth)
+    ).map(
+        lambda t: f"{t[1]}({t[0]}, {t[2]})" if t[1] in ("slt", "sge") else f"({t[0]} {t[1]} {t[2]})"
+    )
     if depth == 0:
         return compare
     sub = conditions(depth - 1)
-    return st.one_of(compare, st.tuples(sub, sub).map(lambda t: f"({t[0]} and {t[1]})"),
-                     sub.map(lambda c: f"not {c}"), st.just("S"))
+    return st.one_of(
+        compare,
+        st.tuples(sub, sub).map(lambda t: f"({t[0]} and {t[1]})"),
+        sub.map(lambda c: f"not {c}"),
+        st.just("S"),
+    )
 
 
 @settings(max_examples=60)
 @given(exprs(8, 3), exprs(16, 2), conditions(2))
 def test_random_expressions_round_trip(a: str, b: str, c: str) -> None:
-    text = BASE + (f"instruction i(n: bits(2)) cite \"test\" {{\n  trap privilege when {c}\n"
-                   f"  A := {a}\n  if {c} {{ B := {b} }} else {{ F[n][3:0] := 4'h3 M[B] := A }}\n}}\n")
+    text = BASE + (
+        f'instruction i(n: bits(2)) cite "test" {{\n  trap privilege when {c}\n'
+        f"  A := {a}\n"
+        f"  if {c} {{ B := {b} }} else {{ F[n][3:0] := 4'h3 M[B] := A }}\n}}\n"
+    )
     isa = load_isa_text(text, "gen.isa")
     again = load_isa_text(pretty(isa), "printed.isa")
     assert again == isa

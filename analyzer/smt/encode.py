@@ -310,13 +310,13 @@ class Encoder:
         return handler(self, expr, env)
 
     def _const(self, expr: ir.Const, env: _Env) -> tuple[Term, Term]:
-        return z3.BitVecVal(expr.value, expr.width), _NO_FAULT
+        return z3.BitVecVal(expr.value, expr.width), _no_fault()
 
     def _boolconst(self, expr: ir.BoolConst, env: _Env) -> tuple[Term, Term]:
-        return z3.BoolVal(expr.value), _NO_FAULT
+        return z3.BoolVal(expr.value), _no_fault()
 
     def _state_read(self, expr: ir.StateRead, env: _Env) -> tuple[Term, Term]:
-        return env.state[expr.name], _NO_FAULT
+        return env.state[expr.name], _no_fault()
 
     def _file_read(self, expr: ir.FileRead, env: _Env) -> tuple[Term, Term]:
         index, fault = self._expr(expr.index, env)
@@ -345,10 +345,10 @@ class Encoder:
         return value, _any_fault(faults)
 
     def _operand(self, expr: ir.OperandRef, env: _Env) -> tuple[Term, Term]:
-        return env.operands[expr.name], _NO_FAULT
+        return env.operands[expr.name], _no_fault()
 
     def _local(self, expr: ir.LocalRef, env: _Env) -> tuple[Term, Term]:
-        return env.locals[expr.name], _NO_FAULT
+        return env.locals[expr.name], _no_fault()
 
     def _unary(self, expr: ir.Unary, env: _Env) -> tuple[Term, Term]:
         value, fault = self._expr(expr.operand, env)
@@ -426,13 +426,14 @@ class _Env:
         return _Env(self.state, self.operands, dict(self.locals), self.frame)
 
 
-_NO_FAULT = z3.BoolVal(False)
+def _no_fault() -> Term:
+    return z3.BoolVal(False)
 
 
 def _any_fault(faults: list[Term]) -> Term:
     real = [f for f in faults if not z3.is_false(f)]
     if not real:
-        return _NO_FAULT
+        return _no_fault()
     return real[0] if len(real) == 1 else z3.Or(real)
 
 

@@ -72,6 +72,19 @@ class Session:
             self.solver.pop()
 
 
+def fresh_context() -> None:
+    """Start a new default z3 context.
+
+    A model z3 returns depends on the order in which terms were created, so each instruction
+    is analysed in a context of its own: its witnesses are then the same whether it runs
+    alone, after other instructions, or in a worker process. z3py offers no public call to
+    replace its default context; dropping the module's cached one makes the next call create
+    a fresh one. Terms made before this call must not be used after it.
+    """
+    z3.z3._main_ctx = None
+    configure_determinism()
+
+
 def configure_determinism() -> None:
     """Fix z3's global seeds so the same queries give the same models on every run."""
     z3.set_param("smt.random_seed", 0)

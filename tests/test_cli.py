@@ -1,0 +1,159 @@
+"""The pgv command: formats, exit codes, the JSON contract, determinism."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+PG74 = "isa_specs/pg74.isa"
+
+
+def pgv(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+
+
+def schema() -> dict[str, object]:
+    text = resources.files("analyzer").joinpath("schema", "analysis.schema.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def test_analyze_text_shows_table_and_theorems() -> None:
+    result = pgv("analyze", PG74)
+    assert result.returncode == 0, result.stderr
+    assert "LPSW" in result.stdout and "privileged" in result.stdout
+    assert "Theorem 1: PROVED" in result.stdout
+    assert "Theorem 3: PROVED" in result.stdout
+    assert "\x1b[" not in result.stdout  # no colour when piped
+    assert "+---" in result.stdout  # ASCII borders when piped
+
+
+def test_json_contract_and_schema() -> None:
+    result = pgv("analyze", PG74, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, schema())
+    assert data["schema"] == "pgv/analysis/1"
+    first = data["instructions"][0]
+    for key in (
+        "name",
+        "mnemonic",
+        "form",
+        "privileged",
+        "always_traps",
+        "control_sensitive",
+        "behavior_sensitive",
+        "behavior_kind",
+        "user_sensitive",
+        "timing_dependent",
+        "class",
+        "witnesses",
+        "source",
+    ):
+        assert key in first
+    assert data["theorems"]["1"]["verdict"] == "PROVED"
+    assert [i["mnemonic"] for i in data["instructions"]][:4] == ["LOAD", "STORE", "ADD", "JMP"]
+    lra = next(i for i in data["instructions"] if i["mnemonic"] == "LRA")
+    assert lra["behavior_kind"] == "location"
+    assert lra["witnesses"]["behavior_sensitive"]["differing"] == ["L"]
+
+
+def test_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    for fmt in ("json", "markdown", "text"):
+        first, second = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
+        assert pgv("analyze", PG74, "--format", fmt, "-o", str(first)).returncode == 0
+        assert (
+            pgv(
+                "analyze",
+                PG74,
+                "--format",
+                fmt,
+                "-o",
+                str(second),
+                "--jobs",
+                "2",
+            ).returncode
+            == 0
+        )
+        assert first.read_bytes() == second.read_bytes(), fmt
+
+
+def test_several_specs_make_a_set(tmp_path: Path) -> None:
+    result = pgv("analyze", PG74, PG74, "--format", "json")
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, schema())
+    assert data["schema"] == "pgv/analysis-set/1" and len(data["analyses"]) == 2
+
+
+@pytest.mark.parametrize(("theorem", "status"), [("1", 0), ("2", 0), ("3", 0)])
+def test_check_exit_status(theorem: str, status: int) -> None:
+    result = pgv("check", PG74, "--theorem", theorem)
+    assert result.returncode == status, result.stdout + result.stderr
+    assert f"pg74: Theorem {theorem} PROVED" in result.stdout
+
+
+def test_check_refuted_exits_1(tmp_path: Path) -> None:
+    spec = tmp_path / "leaky.isa"
+    spec.write_text(
+        Path(PG74)
+        .read_text()
+        .replace(
+            'instruction rdmode mnemonic "RDMODE" cite "P&G 1974, section 3 (reads the mode)" {\n'
+            "  trap privilege vector 2 when M == 1\n",
+            'instruction rdmode mnemonic "RDMODE" cite "P&G 1974, section 3 (reads the mode)" {\n',
+        )
+    )
+    assert "trap privilege vector 2 when M == 1\n  A := zext" not in spec.read_text()
+    result = pgv("check", str(spec), "--theorem", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "refuted by RDMODE" in result.stdout
+
+
+def test_check_unknown_exits_3() -> None:
+    result = pgv("check", PG74, "--theorem", "1", "--timeout-ms", "1")
+    # With a 1 ms budget some query may still finish; if every one did, the verdict stands.
+    assert result.returncode in (0, 3)
+    if result.returncode == 3:
+        assert "UNKNOWN" in result.stdout
+
+
+def test_explain_shows_witness_states_side_by_side() -> None:
+    result = pgv("explain", PG74, "LRA")
+    assert result.returncode == 0, result.stderr
+    assert "behavior sensitive: PROVED (location)" in result.stdout
+    assert "| s1" in result.stdout and "i(s2)" in result.stdout
+
+
+def test_explain_unknown_instruction_suggests() -> None:
+    result = pgv("explain", PG74, "LPSX")
+    assert result.returncode == 2
+    assert "did you mean 'LPSW'" in result.stderr or "did you mean 'lpsw'" in result.stderr
+
+
+def test_markdown_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    assert pgv("analyze", PG74, "--format", "markdown", "-o", str(out)).returncode == 0
+    text = out.read_text()
+    assert text.startswith("# Popek and Goldberg's model machine")
+    assert "| 1 | **PROVED** |" in text
+
+
+def test_no_color_env_and_force(tmp_path: Path) -> None:
+    import os
+
+    env = dict(os.environ, FORCE_COLOR="1")
+    forced = pgv("analyze", PG74, env=env)
+    assert "\x1b[" in forced.stdout
+    env["NO_COLOR"] = "1"
+    assert "\x1b[" not in pgv("analyze", PG74, env=env).stdout

@@ -1,0 +1,858 @@
+"""The concrete interpreter: unit tests on P&G's machine, a differential test against the z3
+encoder (every instruction of every bundled spec, and of an inline spec that uses every IR
+operator), and the classifier's control-sensitivity witnesses replayed concretely."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import z3
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from analyzer import ir
+from analyzer.errors import SpecError
+from analyzer.interp import (
+    InterpError,
+    MemoryImage,
+    State,
+    StepResult,
+    TrapTaken,
+    UnmodelledError,
+    execute,
+    interpreter,
+    make_state,
+    predicate,
+    step,
+    take_trap,
+    update,
+    view,
+)
+from analyzer.results import Entry, StateView, Verdict, Witness
+from analyzer.smt.encode import Encoder, fresh_operands, fresh_state
+from analyzer.smt.queries import InstructionProver
+from analyzer.smt.solver import Session, configure_determinism
+from analyzer.validate import load_isa, load_isa_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "isa_specs"
+
+# An ISA that exercises every IR node and operator, odd and wide widths, both byte orders,
+# translated and physical multi-cell accesses, traps in branches, faults in conditions,
+# functions that read memory, and opaque functions.
+OPS_SPEC = """\
+isa ops "Every IR operator, for the interpreter's differential test"
+manual "none"
+
+state S : bits(1) mode
+state IE : bits(1) control
+state BASE : bits(8) control mapping
+state LIM : bits(8) control mapping
+state CLK : bits(8) timing
+state X : bits(8) visible
+state Y : bits(8) visible
+state W : bits(13) visible
+state Q : bits(70) visible
+state O : bits(1) visible
+state R : bits(8)[4] visible
+state FL : bits(1)[16] visible
+
+memory M : bits(8)[bits(8)] little translate(a) {
+  fault when a >= LIM
+  fault when a == 8'h7f
+  to BASE + a
+}
+memory N : bits(4)[bits(6)] big
+
+predicate supervisor = S == 1
+predicate user = S == 0
+predicate vm_context = user and IE == 1
+invariant LIM != 1
+
+on trap (v: bits(8)) {
+  physical M[0] := v
+  physical M[1, 2] := concat(X, Y)
+  S := 1
+  IE := 0
+}
+on trap memory (v: bits(8)) {
+  physical M[3] := 8'hee
+  S := 1
+}
+
+opaque def mul8(a: bits(8), b: bits(8)) : bits(8) = a * b + 1
+def addx(a: bits(8)) : bits(8) = a + X
+def rd(a: bits(8)) : bits(8) = M[a]
+def big(a: bits(8)) : bool = a > 8'h80
+
+instruction arith(a: bits(8), b: bits(8)) cite "t" {
+  X := a + b
+  Y := a - b
+  R[0] := a * b
+  R[1] := -a
+  R[2] := ~b
+  R[3] := a & b | a ^ b
+  W := zext(a, 13) * sext(b, 13) - 13'd1
+  O := a == b
+}
+
+instruction shifts(a: bits(8), b: bits(8)) cite "t" {
+  X := a << b
+  Y := a >> b
+  R[0] := a >>> b
+  R[1] := rotl(a, b)
+  R[2] := rotr(a, b)
+  R[3] := a << b[2:0]
+  W := rotl(W, zext(b, 13))
+  O := rotr(O, b[0])
+  Q := Q >>> zext(b, 70)
+}
+
+instruction divs(a: bits(8), b: bits(8)) cite "t" {
+  X := udiv(a, b)
+  Y := urem(a, b)
+  R[0] := sdiv(a, b)
+  R[1] := srem(a, b)
+  W := sdiv(W, sext(b, 13))
+  Q := srem(Q, zext(a, 70))
+}
+
+instruction compares(a: bits(8), b: bits(8)) cite "t" {
+  FL[0] := a < b
+  FL[1] := a <= b
+  FL[2] := a > b
+  FL[3] := a >= b
+  FL[4] := slt(a, b)
+  FL[5] := sle(a, b)
+  FL[6] := sgt(a, b)
+  FL[7] := sge(a, b)
+  FL[8] := a == b
+  FL[9] := a != b
+  FL[10] := not (a < b) or a == 0 and b != 0
+  FL[11] := big(a)
+  FL[12] := true
+  FL[13] := false
+  FL[a[3:0]] := O
+}
+
+instruction bits_(a: bits(8), b: bits(8)) mnemonic "BITS" cite "t" {
+  W := sext(a, 13)
+  R[0] := zext(b[3:0], 8)
+  X := concat(a[3:0], b[7:4])
+  Y := concat(a[0], b[6:0])
+  Q := concat(Q[69:62], a, Q[53:0])
+  R[b[1:0]][3:3] := 1
+  O := a[7]
+}
+
+instruction partial(a: bits(8), b: bits(8)) cite "t" {
+  W[12:5] := b
+  Q[0] := a[0]
+  R[a[1:0]][7:4] := b[3:0]
+}
+
+instruction q(a: bits(8)) cite "t" {
+  Q := Q * zext(a, 70) + concat(a, a, a, a, a, a, a, a, 6'b101010) - (Q << 70'd3)
+}
+
+instruction mem(a: bits(8), b: bits(8)) cite "t" {
+  X := M[a]
+  Y := physical M[b]
+  W := M[a, 2][12:0]
+  M[b, 2] := concat(X, Y)
+  physical M[a] := b
+  N[a[5:0], 3] := W[11:0]
+  R[0] := zext(N[b[5:0], 2], 8)
+}
+
+instruction writes(a: bits(8), b: bits(8)) cite "t" {
+  R[0] := 1
+  R[a[1:0]] := 2
+  R[b[1:0]] := R[a[1:0]] + 3
+  M[a] := 1
+  M[a] := 2
+  M[b, 3] := 24'habcdef
+  physical M[BASE + a] := 9
+}
+
+instruction traps(a: bits(8), b: bits(8)) cite "t" {
+  trap other vector a when X == b
+  let t = M[a]
+  trap privilege vector 8'd2 when t == 0 and S == 0
+  if M[b] > 8'd3 {
+    trap always vector 8'd7 when Y[0]
+    X := rd(b)
+  } elif b[1] {
+    X := M[a, 3][7:0]
+    let u = X + 1
+    Y := u
+  } else {
+    X := t
+  }
+  CLK := CLK + 1
+}
+
+instruction lazy(a: bits(8), b: bits(8)) cite "t" {
+  X := if a < 8'd8 then M[a] else M[b]
+  if a == 0 and M[b] == 0 {
+    Y := 1
+  }
+  trap other vector M[a] when b == 8'd5
+  IE := IE ^ 1
+}
+
+instruction calls(a: bits(8), b: bits(8)) cite "t" {
+  X := mul8(a, b)
+  Y := addx(a)
+  R[0] := rd(a) + rd(b)
+}
+
+instruction wh(a: bits(8), b: bits(8)) cite "t" where a != 0 where b < 8'd16 {
+  X := udiv(b, a)
+  trap privilege when S == 0 and IE == 0
+  S := IE
+}
+
+instruction never cite "t" {
+  trap always
+}
+
+instruction todo cite "t" {
+  unmodelled "later"
+}
+"""
+
+
+# ---------------------------------------------------------------- the specs under test
+
+
+def _load_specs() -> dict[str, ir.Isa | SpecError]:
+    """Every bundled spec (a spec that does not load is kept as its error) and the ops spec."""
+    specs: dict[str, ir.Isa | SpecError] = {}
+    for path in sorted(SPECS.glob("*.isa")):
+        try:
+            specs[path.stem] = load_isa(path)
+        except SpecError as exc:
+            specs[path.stem] = exc
+    specs["<ops>"] = load_isa_text(OPS_SPEC, "ops.isa")
+    return specs
+
+
+SPEC_TABLE = _load_specs()
+
+
+def isa_of(spec: str) -> ir.Isa:
+    """The loaded spec, failing the test if it does not load."""
+    loaded = SPEC_TABLE[spec]
+    if isinstance(loaded, SpecError):
+        pytest.fail(f"{spec} does not load:\n{loaded}")
+    return loaded
+
+
+def _cases(*, include_ops: bool = True) -> list[Any]:
+    """(spec, instruction) for every modelled instruction, or (spec, None) for a broken spec."""
+    out = []
+    for spec, loaded in SPEC_TABLE.items():
+        if spec == "<ops>" and not include_ops:
+            continue
+        if isinstance(loaded, SpecError):
+            out.append(pytest.param(spec, None, id=f"{spec}:<does not load>"))
+            continue
+        for instruction in loaded.instructions:
+            if instruction.unmodelled is None:
+                out.append(pytest.param(spec, instruction.name, id=f"{spec}:{instruction.name}"))
+    return out
+
+
+OPS = isa_of("<ops>")
+PG74_PATH = SPECS / "pg74.isa"
+
+
+@pytest.fixture(scope="module")
+def pg74() -> ir.Isa:
+    return load_isa(PG74_PATH)
+
+
+# ---------------------------------------------------------------- unit tests: pg74
+
+
+def pg_state(isa: ir.Isa, **values: Any) -> State:
+    return make_state(isa, values)
+
+
+def test_load_reads_through_relocation(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, M=1, L=0x100, B=0x20, P=7, E={0x105: 0xBEEF, 0x5: 0x1111})
+    post = step(pg74, state, "load", {"a": 5}).state()
+    assert post == update(pg74, state, {"A": 0xBEEF, "P": 8})
+
+
+def test_store_writes_the_relocated_cell_only(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, M=1, L=0x100, B=0x20, A=0x4242)
+    post = step(pg74, state, "store", {"a": 0x1F}).state()
+    assert post.cell("E", 0x11F) == 0x4242
+    assert post == update(pg74, state, {"E[0x11f]": 0x4242, "P": 1})
+    assert state.cell("E", 0x11F) == 0  # the pre-state is a value: untouched
+
+
+def test_relocation_wraps_around_the_address_space(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, L=0xFFFF, B=0xFFFF, E={0x0002: 77})
+    assert step(pg74, state, "load", {"a": 3}).state()["A"] == 77
+
+
+@pytest.mark.parametrize("instruction", ["load", "store", "add"])
+def test_bounds_fault_is_a_memory_trap(pg74: ir.Isa, instruction: str) -> None:
+    state = pg_state(pg74, M=1, L=0x100, B=0x20, A=1)
+    assert step(pg74, state, instruction, {"a": 0x20}) == StepResult(
+        None, TrapTaken(ir.TrapKind.MEMORY, None))
+    assert not step(pg74, state, instruction, {"a": 0x1F}).trapped
+
+
+def test_add_wraps(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, A=0xFFFF, B=0x10, E={3: 2})
+    assert step(pg74, state, "add", {"a": 3}).state()["A"] == 1
+
+
+def test_jump_sets_p(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, P=5)
+    assert step(pg74, state, "jump", {"a": 0xABCD}).state()["P"] == 0xABCD
+
+
+@pytest.mark.parametrize("mode", [0, 1])
+def test_svc_always_traps(pg74: ir.Isa, mode: int) -> None:
+    state = pg_state(pg74, M=mode, B=0xFFFF)
+    assert step(pg74, state, "svc").trap == TrapTaken(ir.TrapKind.ALWAYS, 1)
+
+
+def test_trap_handler_saves_and_loads_psw(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, M=1, P=0x1234, L=0x300, B=0x40, A=9, T=3,
+                     E={4: 0xFFFE, 5: 0x0200, 6: 0x0010, 7: 0x0800, 0x310: 5})
+    after = take_trap(pg74, state, ir.TrapKind.ALWAYS, 1)
+    # E[0] holds the cause above the mode; E[1..3] the old P, L, B; M, P, L, B come from
+    # E[4..7] (M from bit 0 of E[4]).
+    assert after == update(pg74, state, {
+        "E[0]": 0x1001, "E[1]": 0x1234, "E[2]": 0x300, "E[3]": 0x40,
+        "M": 0, "P": 0x0200, "L": 0x0010, "B": 0x0800})
+
+
+def test_execute_enters_the_handler(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, M=1, P=0x10, B=0xFFFF, E={5: 0x99})
+    after, trap = execute(pg74, state, "lpsw", {"a": 0})
+    assert trap == TrapTaken(ir.TrapKind.PRIVILEGE, 2)
+    assert after.cell("E", 0) == 0x2001 and after["P"] == 0x99 and after["M"] == 0
+
+
+def test_lpsw_traps_in_user_mode(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, M=1, B=0xFFFF)
+    assert step(pg74, state, "lpsw", {"a": 0}).trap == TrapTaken(ir.TrapKind.PRIVILEGE, 2)
+
+
+def test_privilege_trap_comes_before_the_memory_fault(pg74: ir.Isa) -> None:
+    # In text order the privilege check precedes the reads, so it wins even out of bounds.
+    state = pg_state(pg74, M=1, B=0)
+    assert step(pg74, state, "lpsw", {"a": 0}).trap == TrapTaken(ir.TrapKind.PRIVILEGE, 2)
+
+
+def test_lpsw_loads_the_psw_in_supervisor_mode(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, M=0, L=0x100, B=0x20, E={0x110: 0xFFF3, 0x111: 0x42, 0x112: 0x500,
+                                                    0x113: 0x30})
+    post = step(pg74, state, "lpsw", {"a": 0x10}).state()
+    assert (post["M"], post["P"], post["L"], post["B"]) == (1, 0x42, 0x500, 0x30)
+
+
+def test_every_cell_of_a_multicell_access_is_checked(pg74: ir.Isa) -> None:
+    # E[a + 3] is the first cell out of bounds: the whole instruction faults.
+    state = pg_state(pg74, M=0, B=0x13)
+    assert step(pg74, state, "lpsw", {"a": 0x10}).trap == TrapTaken(ir.TrapKind.MEMORY, None)
+    assert not step(pg74, update(pg74, state, {"B": 0x14}), "lpsw", {"a": 0x10}).trapped
+
+
+def test_mode_and_location_reads(pg74: ir.Isa) -> None:
+    supervisor = pg_state(pg74, M=0, L=0x700)
+    assert step(pg74, supervisor, "rdmode").state()["A"] == 0
+    assert step(pg74, supervisor, "lra", {"a": 0x10}).state()["A"] == 0x710
+    user = update(pg74, supervisor, {"M": 1, "T": 0x55})
+    assert step(pg74, user, "rdmode").trap == TrapTaken(ir.TrapKind.PRIVILEGE, 2)
+    assert step(pg74, user, "rdtimer").state()["A"] == 0x55
+    assert step(pg74, user, "settimer").trapped
+    assert step(pg74, user, "halt").trapped
+
+
+def test_predicates(pg74: ir.Isa) -> None:
+    user = pg_state(pg74, M=1)
+    supervisor = pg_state(pg74, M=0)
+    assert predicate(pg74, "user", user) and predicate(pg74, "vm_context", user)
+    assert predicate(pg74, "supervisor", supervisor)
+    assert not predicate(pg74, "user", supervisor)
+    with pytest.raises(InterpError, match=r"no predicate 'usr' \(did you mean 'user'\?\)"):
+        predicate(pg74, "usr", user)
+
+
+def test_views_through_the_translation(pg74: ir.Isa) -> None:
+    state = pg_state(pg74, L=0x10, B=2, E={0x11: 6})
+    assert view(pg74, state, "E", 1) == 6
+    assert view(pg74, state, "E", 2) is None
+
+
+def test_state_building_errors(pg74: ir.Isa) -> None:
+    with pytest.raises(InterpError, match=r"'Acc' is not a component.*did you mean 'A'"):
+        make_state(pg74, {"Acc": 1})
+    with pytest.raises(InterpError, match=r"'M': 0x2 does not fit in bits\(1\)"):
+        make_state(pg74, {"M": 2})
+    with pytest.raises(InterpError, match=r"address"):
+        make_state(pg74, {"E": {0x10000: 1}})
+    trapped = step(pg74, pg_state(pg74, M=1), "svc")
+    with pytest.raises(InterpError, match="trapped"):
+        trapped.state()
+
+
+def test_operand_errors(pg74: ir.Isa) -> None:
+    state = pg_state(pg74)
+    with pytest.raises(InterpError, match="operand 'a' is missing|takes operands"):
+        step(pg74, state, "load", {})
+    with pytest.raises(InterpError, match="does not fit"):
+        step(pg74, state, "load", {"a": 1 << 16})
+    with pytest.raises(InterpError, match="no instruction 'lod'.*'load'"):
+        step(pg74, state, "lod", {"a": 0})
+
+
+def test_compiled_once_per_isa(pg74: ir.Isa) -> None:
+    assert interpreter(pg74) is interpreter(pg74)
+
+
+# ---------------------------------------------------------------- unit tests: the ops spec
+
+
+def test_unmodelled_instruction_raises() -> None:
+    with pytest.raises(UnmodelledError, match=r"ops.isa:\d+:\d+: instruction 'todo' is not "
+                       r"modelled: later"):
+        step(OPS, make_state(OPS), "todo")
+
+
+def test_where_clauses_are_enforced() -> None:
+    machine = interpreter(OPS)
+    assert not machine.operands_valid("wh", {"a": 0, "b": 1})
+    assert machine.operands_valid("wh", {"a": 1, "b": 15})
+    with pytest.raises(InterpError, match="violate its 'where' clauses"):
+        step(OPS, make_state(OPS), "wh", {"a": 0, "b": 1})
+
+
+def test_kind_handler_and_default_handler() -> None:
+    state = make_state(OPS, {"X": 0xAB, "Y": 0xCD})
+    memory = take_trap(OPS, state, ir.TrapKind.MEMORY, None)
+    assert memory == update(OPS, state, {"M[3]": 0xEE, "S": 1})
+    other = take_trap(OPS, state, ir.TrapKind.OTHER, 0x21)
+    # little-endian: M[1] is the low byte of concat(X, Y)
+    assert other == update(OPS, state, {"M[0]": 0x21, "M[1]": 0xCD, "M[2]": 0xAB, "S": 1})
+
+
+def test_no_handler_is_an_error() -> None:
+    isa = load_isa_text('isa h "h"\nstate S : bits(1) mode\npredicate supervisor = S == 1\n'
+                        'predicate user = S == 0\ninstruction svc cite "t" { trap always }\n',
+                        "h.isa")
+    trap = step(isa, make_state(isa), "svc").trap
+    assert trap == TrapTaken(ir.TrapKind.ALWAYS, None)
+    with pytest.raises(InterpError, match="no 'on trap' handler for always traps"):
+        take_trap(isa, make_state(isa), trap.kind, trap.vector)
+
+
+def test_little_endian_multicell_and_later_writes_win() -> None:
+    state = make_state(OPS, {"LIM": 0xFF, "BASE": 0x10})
+    post = step(OPS, state, "writes", {"a": 1, "b": 0x40}).state()
+    assert [post.cell("M", 0x50 + i) for i in range(3)] == [0xEF, 0xCD, 0xAB]
+    assert post.cell("M", 0x11) == 9  # the physical write to BASE + a comes last
+    # R[0] := 1, then R[1] := 2, then R[0] := R[1] + 3 with R[1] read in the pre-state (0)
+    assert post.files["R"] == (3, 2, 0, 0)
+
+
+def test_big_endian_cells() -> None:
+    state = make_state(OPS, {"LIM": 0xFF, "W": 0xABC, "N": {5: 0x1, 6: 0x2}})
+    post = step(OPS, state, "mem", {"a": 0x05, "b": 0x05}).state()
+    # big-endian: the first cell is the most significant
+    assert [post.cell("N", 5 + i) for i in range(3)] == [0xA, 0xB, 0xC]
+    assert post.files["R"][0] == 0x12  # read in the pre-state: assignments are parallel
+
+
+def test_division_by_zero_and_signed_division() -> None:
+    post = step(OPS, make_state(OPS, {"W": 0x1000}), "divs", {"a": 0x85, "b": 0}).state()
+    assert (post["X"], post["Y"]) == (0xFF, 0x85)  # udiv x 0 = ones, urem x 0 = x
+    assert post["R[0]"] == 1  # sdiv of a negative by 0 is 1
+    assert post["R[1]"] == 0x85
+    assert post["W"] == 1
+    post = step(OPS, make_state(OPS), "divs", {"a": 0xF9, "b": 0x02}).state()  # -7 / 2
+    assert (post["R[0]"], post["R[1]"]) == (0xFD, 0xFF)  # -3 rem -1
+
+
+def test_shifts_by_the_width_or_more() -> None:
+    post = step(OPS, make_state(OPS, {"Q": 1 << 69}), "shifts", {"a": 0x81, "b": 9}).state()
+    assert (post["X"], post["Y"], post["R[0]"]) == (0, 0, 0xFF)
+    assert post["R[1]"] == 0x03 and post["R[2]"] == 0xC0  # rotations go by b mod 8
+    assert post["Q"] == ((1 << 70) - 1) ^ ((1 << 60) - 1)
+
+
+def test_memory_image_is_persistent() -> None:
+    image = MemoryImage({1: 2, 0x1000: 3})
+    changed = image.updated([(1, 0), (2, 5), (2, 6)])
+    assert image[1] == 2 and changed[1] == 0 and changed[2] == 6
+    assert list(changed.items()) == [(2, 6), (0x1000, 3)]
+    assert changed == MemoryImage({2: 6, 0x1000: 3, 7: 0})
+    assert len(changed) == 2
+
+
+# ---------------------------------------------------------------- the z3 side
+
+
+def _z3_value(term: Any) -> int:
+    if z3.is_true(term):
+        return 1
+    if z3.is_false(term):
+        return 0
+    if z3.is_bv_value(term):
+        return int(term.as_long())
+    raise AssertionError(f"z3 did not reduce the term to a value: {term}")
+
+
+class Z3Side:
+    """One instruction encoded once by the z3 backend (opaque functions interpreted), then
+    evaluated on concrete states by substitution and simplification."""
+
+    def __init__(self, isa: ir.Isa, instruction: ir.Instruction) -> None:
+        self.isa = isa
+        self.enc = Encoder(isa, abstract=False)
+        self.pre = fresh_state(isa, "pre")
+        self.ops = fresh_operands(instruction, "op")
+        self.run = self.enc.execute(instruction, self.pre, self.ops, "post")
+        self.where = self.enc.where(instruction, self.ops, self.pre)
+        self.invariants = self.enc.invariants(self.pre)
+        self.predicates = {p.name: self.enc.predicate(p.name, self.pre) for p in isa.predicates}
+        self.memories = {m.name: m for m in isa.memories}
+        self.files = [c for c in isa.state if c.count is not None]
+        self.scalars = [c for c in isa.state if c.count is None]
+        # The physical cells the execution touches, as terms over the pre-state.
+        self.cells: list[tuple[str, Any]] = []
+        for access in self.run.accesses:
+            memory = self.memories.get(access.array)
+            if memory is None:
+                continue
+            address = access.index
+            if not access.physical:
+                _, address = self.enc.translate(self.pre, memory, address)
+            self.cells.append((memory.name, address))
+
+    def substitution(self, state: State, operands: Mapping[str, int]) -> list[tuple[Any, Any]]:
+        pairs: list[tuple[Any, Any]] = []
+        for c in self.scalars:
+            pairs.append((self.pre[c.name], z3.BitVecVal(state.scalars[c.name], c.width)))
+        for c in self.files:
+            array = z3.K(z3.BitVecSort(c.index_width), z3.BitVecVal(0, c.width))
+            for index, value in enumerate(state.files[c.name]):
+                array = z3.Store(array, z3.BitVecVal(index, c.index_width),
+                                 z3.BitVecVal(value, c.width))
+            pairs.append((self.pre[c.name], array))
+        for m in self.memories.values():
+            array = z3.K(z3.BitVecSort(m.address_width), z3.BitVecVal(0, m.cell_width))
+            for address, value in state.memories[m.name].items():
+                array = z3.Store(array, z3.BitVecVal(address, m.address_width),
+                                 z3.BitVecVal(value, m.cell_width))
+            pairs.append((self.pre[m.name], array))
+        for name, term in self.ops.items():
+            pairs.append((term, z3.BitVecVal(operands[name], term.size())))
+        return pairs
+
+    @staticmethod
+    def value(term: Any, pairs: list[tuple[Any, Any]]) -> int:
+        return _z3_value(z3.simplify(z3.substitute(term, *pairs)))
+
+    def touched(self, pairs: list[tuple[Any, Any]]) -> set[tuple[str, int]]:
+        """The physical cells the execution reads or writes in this concrete state."""
+        return {(name, self.value(address, pairs)) for name, address in self.cells}
+
+    def first_trap(self, pairs: list[tuple[Any, Any]]) -> TrapTaken | None:
+        for trap in self.run.traps:
+            if self.value(trap.when, pairs):
+                vector = None if trap.vector is None else self.value(trap.vector, pairs)
+                return TrapTaken(trap.kind, vector)
+        return None
+
+    def post_scalar(self, name: str, pairs: list[tuple[Any, Any]]) -> int:
+        return self.value(self.run.post[name], pairs)
+
+    def post_register(self, c: ir.StateComponent, index: int,
+                      pairs: list[tuple[Any, Any]]) -> int:
+        return self.value(z3.Select(self.run.post[c.name], z3.BitVecVal(index, c.index_width)),
+                          pairs)
+
+    def post_cell(self, memory: str, address: int, pairs: list[tuple[Any, Any]]) -> int:
+        width = self.memories[memory].address_width
+        return self.value(z3.Select(self.run.post[memory], z3.BitVecVal(address, width)), pairs)
+
+
+@functools.cache
+def z3_side(spec: str, name: str) -> Z3Side:
+    isa = isa_of(spec)
+    return Z3Side(isa, isa.instruction(name))
+
+
+# ---------------------------------------------------------------- random concrete inputs
+
+
+def bits(width: int) -> st.SearchStrategy[int]:
+    """Values of a width, biased toward the edges and small numbers (where clauses, bounds)."""
+    top = (1 << width) - 1
+    edges = sorted({0, 1, 2, top, top - 1, 1 << (width - 1), (1 << (width - 1)) - 1} &
+                   set(range(top + 1)) if width < 16 else
+                   {0, 1, 2, top, top - 1, 1 << (width - 1), (1 << (width - 1)) - 1})
+    return st.one_of(st.sampled_from(edges), st.integers(0, min(top, 16)),
+                     st.integers(0, top))
+
+
+@st.composite
+def states(draw: st.DrawFn, isa: ir.Isa) -> State:
+    """A random state: every register drawn, and a few random memory cells."""
+    values: dict[str, Any] = {}
+    for c in isa.state:
+        if c.count is None:
+            values[c.name] = draw(bits(c.width))
+        else:
+            values[c.name] = draw(st.lists(bits(c.width), min_size=c.count, max_size=c.count))
+    for m in isa.memories:
+        values[m.name] = draw(st.dictionaries(bits(m.address_width), bits(m.cell_width),
+                                              max_size=4))
+    return make_state(isa, values)
+
+
+def operand_values(instruction: ir.Instruction) -> st.SearchStrategy[dict[str, int]]:
+    return st.fixed_dictionaries({p.name: bits(p.width) for p in instruction.operands})
+
+
+def fill_touched(data: st.DataObject, side: Z3Side, isa: ir.Isa, state: State,
+                 operands: Mapping[str, int]) -> State:
+    """Give random contents to the cells the instruction touches (twice, so addresses read
+    from memory are filled too), so that memory reads are not all zeros."""
+    filled: set[tuple[str, int]] = set()
+    for _ in range(2):
+        touched = side.touched(side.substitution(state, operands)) - filled
+        if not touched:
+            break
+        cells = {f"{name}[{address}]": data.draw(bits(side.memories[name].cell_width))
+                 for name, address in sorted(touched)}
+        state = update(isa, state, cells)
+        filled |= touched
+    return state
+
+
+def compare_with_z3(data: st.DataObject, spec: str, name: str | None) -> None:
+    """Draw a valid (state, operands) and check the interpreter and z3 agree on it."""
+    if name is None:
+        isa_of(spec)  # fails with the spec's errors
+        return
+    isa = isa_of(spec)
+    instruction = isa.instruction(name)
+    machine = interpreter(isa)
+    side = z3_side(spec, name)
+    state = data.draw(states(isa), label="state")
+    operands = data.draw(operand_values(instruction), label="operands")
+    assume(machine.operands_valid(instruction, operands))
+    state = fill_touched(data, side, isa, state, operands)
+    assume(machine.invariants_hold(state))
+    probes = data.draw(st.lists(st.tuples(st.sampled_from(sorted(side.memories)),
+                                          st.integers(0, 2**64 - 1)), max_size=3)
+                       if side.memories else st.just([]), label="probes")
+    pairs = side.substitution(state, operands)
+
+    # Conditions: where, invariants and predicates agree.
+    assert side.value(side.where, pairs) == 1
+    assert side.value(side.invariants, pairs) == 1
+    for p in isa.predicates:
+        assert machine.predicate(p.name, state) == side.value(side.predicates[p.name], pairs), \
+            f"predicate {p.name}"
+
+    result = machine.step(state, instruction, operands)
+    expected_trap = side.first_trap(pairs)
+    assert result.trap == expected_trap, f"first trap: interpreter {result.trap}, z3 " \
+        f"{expected_trap}"
+    if expected_trap is not None:
+        return
+    post = result.state()
+    for c in side.scalars:
+        assert post.scalars[c.name] == side.post_scalar(c.name, pairs), f"component {c.name}"
+    for c in side.files:
+        for index in range(c.count or 1):
+            assert post.files[c.name][index] == side.post_register(c, index, pairs), \
+                f"register {c.name}[{index}]"
+    addresses = {(n, a) for n in side.memories for image in (state.memories[n],
+                                                             post.memories[n])
+                 for a, _ in image.items()}
+    addresses |= side.touched(pairs)
+    addresses |= {(n, a % (1 << side.memories[n].address_width)) for n, a in probes}
+    for memory, address in sorted(addresses):
+        assert post.cell(memory, address) == side.post_cell(memory, address, pairs), \
+            f"cell {memory}[{address:#x}]"
+
+
+DIFF_CASES = _cases()
+
+
+@pytest.mark.parametrize(("spec", "name"), DIFF_CASES)
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_interpreter_agrees_with_z3(data: st.DataObject, spec: str, name: str | None) -> None:
+    compare_with_z3(data, spec, name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("spec", "name"), DIFF_CASES)
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_interpreter_agrees_with_z3_sweep(data: st.DataObject, spec: str,
+                                          name: str | None) -> None:
+    compare_with_z3(data, spec, name)
+
+
+# ---------------------------------------------------------------- witnesses replayed
+
+REPLAY_TIMEOUT_MS = 10_000
+_ENTRY = re.compile(r"^(?P<name>[^\[]+)\[(?P<index>[^\] ]+)(?P<phys> phys)?\]$")
+
+
+@dataclass(frozen=True)
+class _Replay:
+    witness: Witness
+    pre: State
+    result: StepResult
+
+
+@functools.cache
+def control_witness(spec: str, name: str) -> Witness | str:
+    """The control-sensitivity witness of an instruction, or why there is none."""
+    configure_determinism()
+    isa = isa_of(spec)
+    instruction = isa.instruction(name)
+    prover = InstructionProver(isa, instruction, Encoder(isa), Session(REPLAY_TIMEOUT_MS))
+    finding = prover.control_sensitive()
+    if finding.verdict is not Verdict.PROVED:
+        return f"control_sensitive is {finding.verdict.value}: {finding.reason}"
+    assert finding.witness is not None, "a PROVED 'exists' carries a witness"
+    return finding.witness
+
+
+def _entries(view_: StateView) -> Iterator[tuple[Entry, str, int | None, bool]]:
+    for entry in view_.entries:
+        match = _ENTRY.match(entry.name)
+        if match is None:
+            yield entry, entry.name, None, False
+        else:
+            yield entry, match["name"], int(match["index"], 0), bool(match["phys"])
+
+
+def state_from_view(isa: ir.Isa, view_: StateView) -> State:
+    """A state with the view's entries and 0 elsewhere. A memory entry without 'phys' is a
+    cell of the program's view: a valid bit above the cell value, 0 where the address faults;
+    its value goes to the physical cell the (already built) translation names."""
+    memories = {m.name: m for m in isa.memories}
+    direct: dict[str, int] = {}
+    through: list[tuple[Entry, str, int]] = []
+    for entry, name, index, physical in _entries(view_):
+        if index is not None and name in memories and not physical:
+            through.append((entry, name, index))
+        else:
+            direct[entry.name.replace(" phys", "") if physical else entry.name] = entry.value
+    state = make_state(isa, direct)
+    machine = interpreter(isa)
+    for entry, name, index in through:
+        width = memories[name].cell_width
+        faults, address = machine.translate(state, name, index)
+        if entry.value >> width:
+            assert not faults, f"{entry.name} is valid in the witness but faults on replay"
+            state = update(isa, state, {f"{name}[{address}]": entry.value & ((1 << width) - 1)})
+        else:
+            assert faults, f"{entry.name} faults in the witness but not on replay"
+    return state
+
+
+def read_entry(isa: ir.Isa, state: State, entry: Entry) -> int:
+    """An entry's value in ``state``, read the way the witness shows it."""
+    match = _ENTRY.match(entry.name)
+    if match is None:
+        return state.scalars[entry.name]
+    name, index = match["name"], int(match["index"], 0)
+    memories = {m.name: m for m in isa.memories}
+    if name not in memories:
+        return state.files[name][index]
+    if match["phys"]:
+        return state.cell(name, index)
+    cell = view(isa, state, name, index)
+    return 0 if cell is None else (1 << memories[name].cell_width) | cell
+
+
+@functools.cache
+def replay(spec: str, name: str) -> _Replay:
+    witness = control_witness(spec, name)
+    if isinstance(witness, str):
+        pytest.skip(witness)
+    isa = isa_of(spec)
+    pre = state_from_view(isa, witness.states[0])
+    operands = {e.name: e.value for e in witness.operands}
+    return _Replay(witness, pre, step(isa, pre, name, operands))
+
+
+REPLAY_CASES = _cases(include_ops=False)
+
+
+@pytest.mark.parametrize(("spec", "name"), REPLAY_CASES)
+def test_control_witness_runs_and_changes_control(spec: str, name: str | None) -> None:
+    """A control-sensitivity witness, replayed from its first state, runs without trapping
+    and changes a mode, control or timing component."""
+    if name is None:
+        isa_of(spec)
+        return
+    isa = isa_of(spec)
+    run = replay(spec, name)
+    assert not run.result.trapped, f"the witness traps on replay: {run.result.trap}"
+    post = run.result.state()
+    watched = isa.of_kind(ir.Kind.MODE, ir.Kind.CONTROL, ir.Kind.TIMING)
+    changed = [c.name for c in watched if (post.scalars[c.name] != run.pre.scalars[c.name]
+                                           if c.count is None else
+                                           post.files[c.name] != run.pre.files[c.name])]
+    assert changed, "the replay changes no control or timing component"
+
+
+# Witnesses known to omit pre-state values the instruction reads (see the report: a witness
+# shows only focus components and entries that differ between its states).
+INCOMPLETE_WITNESSES = {
+    ("pg74", "settimer"): "the witness omits A, which STIMER copies into T",
+}
+
+
+def _replay_params() -> list[Any]:
+    out = []
+    for param in REPLAY_CASES:
+        spec, name = param.values
+        reason = INCOMPLETE_WITNESSES.get((spec, name))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        out.append(pytest.param(spec, name, id=param.id, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize(("spec", "name"), _replay_params())
+def test_control_witness_post_state_replays(spec: str, name: str | None) -> None:
+    """Every entry the witness shows after the instruction is what the interpreter computes
+    from the witness's first state."""
+    if name is None:
+        isa_of(spec)
+        return
+    isa = isa_of(spec)
+    run = replay(spec, name)
+    assert not run.result.trapped
+    post = run.result.state()
+    after = run.witness.states[1]
+    wrong = [f"{e.name}: witness {e.value:#x}, replay {read_entry(isa, post, e):#x}"
+             for e in after.entries if read_entry(isa, post, e) != e.value]
+    assert not wrong, "replay differs from the witness's post-state: " + "; ".join(wrong)
