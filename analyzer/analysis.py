@@ -60,6 +60,7 @@ def analyze(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     executor: Executor | None = None,
     progress: Callable[[int, int], None] | None = None,
+    stats: QueryStats | None = None,
 ) -> Analysis:
     """Classify every instruction of ``isa`` and decide the theorems.
 
@@ -71,7 +72,7 @@ def analyze(
     results: list[InstructionResult] = []
     queries = 0
     if executor is None:
-        stats = QueryStats()
+        stats = stats if stats is not None else QueryStats()
         for done, instruction in enumerate(isa.instructions, 1):
             results.append(classify_instruction(isa, instruction, timeout_ms, stats))
             if progress:

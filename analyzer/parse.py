@@ -58,7 +58,10 @@ _TOKEN_SPELLING = {
 @functools.cache
 def _parser() -> Lark:
     grammar = resources.files("analyzer").joinpath("grammar", "isa.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    # cache=True keeps the LALR tables in a temporary file keyed by the grammar text.
+    return Lark(
+        grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False, cache=True
+    )
 
 
 def grammar_text() -> str:
