@@ -10,6 +10,7 @@ from pathlib import Path
 
 from analyzer import ir
 from analyzer.classify import classify_instruction
+from analyzer.pretty import pretty
 from analyzer.results import Analysis, InstructionResult, IsaSummary, StateSummary
 from analyzer.smt.solver import DEFAULT_TIMEOUT_MS, QueryStats, configure_determinism
 from analyzer.theorems import all_theorems
@@ -35,11 +36,10 @@ def summarize(isa: ir.Isa, digest: str) -> IsaSummary:
     )
 
 
-def spec_digest(isa: ir.Isa, sources: dict[str, str] | None = None) -> str:
-    """A content hash of the spec (and its base), for caches and reports."""
-    from analyzer.pretty import pretty
-
-    return hashlib.sha256((ANALYSIS_VERSION + pretty(isa)).encode()).hexdigest()[:16]
+def spec_digest(isa: ir.Isa) -> str:
+    """A short content hash of the spec's sources and the analysis version."""
+    text = f"{ANALYSIS_VERSION}:{isa.digest or pretty(isa)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @cache

@@ -18,6 +18,7 @@ import click
 
 from analyzer import ir
 from analyzer.analysis import analyze
+from analyzer.cache import analyze_cached
 from analyzer.errors import PgvError, UsageError
 from analyzer.report.jsonout import render_json
 from analyzer.report.markdown import render_markdown
@@ -77,7 +78,9 @@ def _executor(jobs: int) -> Executor | None:
     return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
 
 
-def _analyze_all(specs: Sequence[str], timeout_ms: int, jobs: int) -> list[Analysis]:
+def _analyze_all(
+    specs: Sequence[str], timeout_ms: int, jobs: int, use_cache: bool = True
+) -> list[Analysis]:
     isas: list[ir.Isa] = [_guarded(partial(load_isa, spec)) for spec in specs]
     interactive = sys.stderr.isatty()
     executor = _executor(jobs)
@@ -87,11 +90,12 @@ def _analyze_all(specs: Sequence[str], timeout_ms: int, jobs: int) -> list[Analy
             if interactive:
                 click.echo(f"analysing {isa.source}", err=True)
             results.append(
-                analyze(
+                analyze_cached(
                     isa,
                     timeout_ms=timeout_ms,
                     executor=executor,
                     progress=_progress_reporter(interactive),
+                    use_cache=use_cache,
                 )
             )
         return results
@@ -114,6 +118,12 @@ _jobs_option = click.option(
     show_default=True,
     type=click.IntRange(1, 256),
     help="Worker processes (one job per instruction).",
+)
+_cache_option = click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Reuse results of an identical earlier analysis (keyed by content).",
 )
 _color_option = click.option(
     "--color",
@@ -142,12 +152,19 @@ def main() -> None:
 @click.option("--output", "-o", default="-", show_default=True, help="File to write ('-': stdout).")
 @_timeout_option
 @_jobs_option
+@_cache_option
 @_color_option
 def analyze_command(
-    specs: tuple[str, ...], fmt: str, output: str, timeout_ms: int, jobs: int, color: str
+    specs: tuple[str, ...],
+    fmt: str,
+    output: str,
+    timeout_ms: int,
+    jobs: int,
+    cache: bool,
+    color: str,
 ) -> None:
     """Classify every instruction of each SPEC and decide Theorems 1, 2 and 3."""
-    analyses = _analyze_all(specs, timeout_ms, jobs)
+    analyses = _analyze_all(specs, timeout_ms, jobs, cache)
     if fmt == "json":
         text = render_json(analyses)
     elif fmt == "markdown":
@@ -218,9 +235,10 @@ def explain_command(spec: str, instruction: str, timeout_ms: int, color: str) ->
 )
 @_timeout_option
 @_jobs_option
-def check_command(spec: str, theorem: int, timeout_ms: int, jobs: int) -> None:
+@_cache_option
+def check_command(spec: str, theorem: int, timeout_ms: int, jobs: int, cache: bool) -> None:
     """Exit 0 if Theorem N is PROVED for SPEC, 1 if REFUTED, 3 if UNKNOWN."""
-    (analysis,) = _analyze_all([spec], timeout_ms, jobs)
+    (analysis,) = _analyze_all([spec], timeout_ms, jobs, cache)
     result = analysis.theorem(theorem)
     line = f"{analysis.isa.name}: Theorem {theorem} {result.verdict.value}"
     if result.offending:

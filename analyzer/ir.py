@@ -413,6 +413,8 @@ class Isa:
     settable: tuple[str, ...] = ()
     base: str | None = None
     source: str = field(default="", compare=False)
+    digest: str = field(default="", compare=False)
+    """A hash of the source texts (the spec and its bases), for caches and reports."""
 
     @cached_property
     def _components(self) -> dict[str, StateComponent]:

@@ -98,6 +98,20 @@ class SourceRef:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+PROPERTIES: tuple[tuple[str, str], ...] = (
+    ("always_traps", "always traps"),
+    ("privileged", "privileged"),
+    ("control_sensitive", "control sensitive"),
+    ("behavior_sensitive", "behavior sensitive"),
+    ("user_control_sensitive", "user control sensitive"),
+    ("user_behavior_sensitive", "user behavior sensitive"),
+    ("timing_dependent", "timing dependent"),
+    ("context_invariant", "keeps vm_context"),
+    ("execution_safe", "safe to execute directly"),
+)
+"""The per-instruction findings (field names of InstructionResult) and their names in words."""
+
+
 class InstrClass(Enum):
     """The one-word summary of an instruction's classification."""
 
@@ -130,6 +144,12 @@ class InstructionResult:
     timing_dependent: Finding
     context_invariant: Finding
     execution_safe: Finding
+
+    def finding(self, prop: str) -> Finding:
+        """The finding for property ``prop`` (a name from PROPERTIES)."""
+        value = getattr(self, prop)
+        assert isinstance(value, Finding)
+        return value
 
     @property
     def sensitive(self) -> Verdict:

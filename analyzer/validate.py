@@ -9,6 +9,7 @@ missing predicates). Problems are collected and raised together as one :class:`S
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -306,6 +307,7 @@ class _Elaborator:
             settable=settable,
             base=self.spec.extends and Path(self.spec.extends).stem,
             source=self.spec.span.file,
+            digest=_sources_digest(self.sources),
         )
 
     def _collect_declarations(self) -> None:
@@ -1157,6 +1159,14 @@ class _Elaborator:
                     raise self.fail(node.span, "constant is too large")
                 return result
         raise self.fail(node.span, "expected a constant integer expression")
+
+
+def _sources_digest(sources: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(sources):
+        digest.update(f"{len(name)}:{name}{len(sources[name])}:".encode())
+        digest.update(sources[name].encode())
+    return digest.hexdigest()
 
 
 def _ty(width: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from analyzer import analyze, load_isa
 from analyzer.results import Analysis
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The suite never reads or fills the user's result cache.
+os.environ.setdefault("PGV_CACHE_DIR", tempfile.mkdtemp(prefix="pgv-test-cache-"))
 SPECS = ROOT / "isa_specs"
 
 # With CI set, hypothesis loads its own derandomized "ci" profile; elsewhere, "dev".

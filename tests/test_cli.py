@@ -157,3 +157,31 @@ def test_no_color_env_and_force(tmp_path: Path) -> None:
     assert "\x1b[" in forced.stdout
     env["NO_COLOR"] = "1"
     assert "\x1b[" not in pgv("analyze", PG74, env=env).stdout
+
+
+def test_cache_serves_identical_output(tmp_path: Path) -> None:
+    import os
+
+    env = dict(os.environ, PGV_CACHE_DIR=str(tmp_path / "cache"))
+    fresh = pgv("analyze", PG74, "--format", "json", env=env)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    cached = pgv("analyze", PG74, "--format", "json", env=env)
+    uncached = pgv("analyze", PG74, "--format", "json", "--no-cache", env=env)
+    assert fresh.stdout == cached.stdout == uncached.stdout
+
+
+def test_changed_spec_is_not_served_from_cache(tmp_path: Path) -> None:
+    import os
+
+    env = dict(os.environ, PGV_CACHE_DIR=str(tmp_path / "cache"))
+    spec = tmp_path / "p.isa"
+    spec.write_text(Path(PG74).read_text())
+    first = json.loads(pgv("analyze", str(spec), "--format", "json", env=env).stdout)
+    spec.write_text(
+        Path(PG74)
+        .read_text()
+        .replace("trap privilege vector 2 when M == 1\n  A := zext", "A := zext")
+    )
+    second = json.loads(pgv("analyze", str(spec), "--format", "json", env=env).stdout)
+    assert first["theorems"]["1"]["verdict"] == "PROVED"
+    assert second["theorems"]["1"]["verdict"] == "REFUTED"

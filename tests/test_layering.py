@@ -13,6 +13,7 @@ RANK = {
     "analyzer.ir": 0,
     "analyzer.syntax": 0,
     "analyzer.results": 0,
+    "analyzer.serialize": 0,
     "analyzer.parse": 1,
     "analyzer.validate": 2,
     "analyzer.pretty": 2,

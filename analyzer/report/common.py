@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from analyzer.results import Analysis, Finding, InstructionResult, StateView, Verdict, Witness
-
-PROPERTIES: tuple[tuple[str, str], ...] = (
-    ("always_traps", "always traps"),
-    ("privileged", "privileged"),
-    ("control_sensitive", "control sensitive"),
-    ("behavior_sensitive", "behavior sensitive"),
-    ("user_control_sensitive", "user control sensitive"),
-    ("user_behavior_sensitive", "user behavior sensitive"),
-    ("timing_dependent", "timing dependent"),
-    ("context_invariant", "keeps vm_context"),
-    ("execution_safe", "safe to execute directly"),
+from analyzer.results import (
+    Analysis,
+    Finding,
+    InstructionResult,
+    StateView,
+    Verdict,
+    Witness,
 )
 
 
 def finding(result: InstructionResult, prop: str) -> Finding:
     """The finding for property ``prop`` (a field name of InstructionResult)."""
-    value = getattr(result, prop)
-    assert isinstance(value, Finding)
-    return value
+    return result.finding(prop)
 
 
 def witness_change(witness: Witness) -> str:

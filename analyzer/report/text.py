@@ -11,7 +11,6 @@ from rich.table import Table
 from rich.text import Text
 
 from analyzer.report.common import (
-    PROPERTIES,
     critical_reason,
     critical_results,
     finding,
@@ -20,7 +19,7 @@ from analyzer.report.common import (
     user_reason,
     witness_rows,
 )
-from analyzer.results import Analysis, InstrClass, InstructionResult, Verdict
+from analyzer.results import PROPERTIES, Analysis, InstrClass, InstructionResult, Verdict
 
 _VERDICT_STYLE = {Verdict.PROVED: "green", Verdict.REFUTED: "red", Verdict.UNKNOWN: "yellow"}
 _CLASS_STYLE = {

@@ -1,0 +1,102 @@
+"""Analyses kept on disk, keyed by content: the spec's sources, the solver budget, and the
+versions of pgv and z3. A cached analysis renders byte for byte as a fresh one."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor
+from importlib import metadata
+from pathlib import Path
+
+from analyzer import ir
+from analyzer.analysis import ANALYSIS_VERSION, analyze
+from analyzer.results import Analysis
+from analyzer.serialize import analysis_from_dict, analysis_to_dict
+
+
+def cache_dir() -> Path:
+    """``$PGV_CACHE_DIR``, else ``$XDG_CACHE_HOME/pgv``, else ``~/.cache/pgv``."""
+    explicit = os.environ.get("PGV_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pgv"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@functools.cache
+def _code_digest() -> str:
+    """A hash of pgv's own code and grammar: a changed analyzer never reads old results."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".lark") and path.is_file():
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(isa: ir.Isa, timeout_ms: int) -> str:
+    """What an analysis depends on, hashed."""
+    parts = [
+        ANALYSIS_VERSION,
+        isa.digest,
+        isa.source,
+        str(timeout_ms),
+        _code_digest(),
+        _version("z3-solver"),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def load(key: str) -> Analysis | None:
+    """The cached analysis for ``key``, or None (also when the entry is unreadable)."""
+    path = cache_dir() / f"{key}.json"
+    try:
+        return analysis_from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def store(key: str, analysis: Analysis) -> None:
+    """Keep ``analysis`` under ``key``; a cache that cannot be written is skipped silently,
+    since it only saves time."""
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f"{key}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(analysis_to_dict(analysis)), encoding="utf-8")
+        temporary.replace(folder / f"{key}.json")
+    except OSError:
+        pass
+
+
+def analyze_cached(
+    isa: ir.Isa,
+    *,
+    timeout_ms: int,
+    executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    use_cache: bool = True,
+) -> Analysis:
+    """:func:`analyze`, served from the cache when the same spec was analysed before.
+
+    Only analyses in which every verdict was decided are kept: an UNKNOWN may be decided on a
+    later run (a less loaded machine)."""
+    key = cache_key(isa, timeout_ms)
+    if use_cache and (hit := load(key)) is not None:
+        return hit
+    analysis = analyze(isa, timeout_ms=timeout_ms, executor=executor, progress=progress)
+    if use_cache and not any(t.undecided for t in analysis.theorems):
+        store(key, analysis)
+    return analysis

@@ -1,0 +1,194 @@
+"""Result objects to plain data and back: the ``pgv/analysis/1`` contract.
+
+The JSON renderer writes what :func:`analysis_to_dict` gives; the result cache reads it back
+with :func:`analysis_from_dict`, so a cached analysis renders byte for byte as a fresh one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analyzer.results import (
+    PROPERTIES,
+    Analysis,
+    Entry,
+    Finding,
+    InstructionResult,
+    IsaSummary,
+    SourceRef,
+    StateSummary,
+    StateView,
+    TheoremResult,
+    Verdict,
+    Witness,
+)
+
+SCHEMA = "pgv/analysis/1"
+SET_SCHEMA = "pgv/analysis-set/1"
+
+
+def _entry(e: Entry) -> dict[str, Any]:
+    return {"name": e.name, "value": e.value, "bits": e.width}
+
+
+def witness_to_dict(w: Witness) -> dict[str, Any]:
+    """A witness as plain data."""
+    return {
+        "summary": w.summary,
+        "operands": [_entry(e) for e in w.operands],
+        "states": [{"label": s.label, "values": [_entry(e) for e in s.entries]} for s in w.states],
+        "differing": list(w.differing),
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "verdict": f.verdict.value,
+        "reason": f.reason,
+        "witness": None if f.witness is None else witness_to_dict(f.witness),
+    }
+
+
+def instruction_to_dict(r: InstructionResult) -> dict[str, Any]:
+    """One instruction form's results; verdicts spelled PROVED, REFUTED, UNKNOWN."""
+    return {
+        "name": r.name,
+        "mnemonic": r.mnemonic,
+        "form": r.form,
+        "family": r.family,
+        "cite": r.cite,
+        "source": {"file": r.source.file, "line": r.source.line, "column": r.source.column},
+        "class": r.klass.value,
+        "unmodelled": r.unmodelled,
+        "privileged": r.privileged.verdict.value,
+        "always_traps": r.always_traps.verdict.value,
+        "control_sensitive": r.control_sensitive.verdict.value,
+        "behavior_sensitive": r.behavior_sensitive.verdict.value,
+        "behavior_kind": r.behavior_kind,
+        "sensitive": r.sensitive.value,
+        "user_sensitive": r.user_sensitive.value,
+        "user_control_sensitive": r.user_control_sensitive.verdict.value,
+        "user_behavior_sensitive": r.user_behavior_sensitive.verdict.value,
+        "timing_dependent": r.timing_dependent.verdict.value,
+        "critical": r.critical.value,
+        "context_invariant": r.context_invariant.verdict.value,
+        "execution_safe": r.execution_safe.verdict.value,
+        "findings": {prop: _finding(r.finding(prop)) for prop, _ in PROPERTIES},
+        "witnesses": {
+            prop: witness_to_dict(w)
+            for prop, _ in PROPERTIES
+            if (w := r.finding(prop).witness) is not None
+        },
+    }
+
+
+def analysis_to_dict(a: Analysis) -> dict[str, Any]:
+    """The whole analysis of one ISA as plain data, entries in spec order."""
+    return {
+        "schema": SCHEMA,
+        "isa": {
+            "name": a.isa.name,
+            "title": a.isa.title,
+            "source": a.isa.source,
+            "extends": a.isa.base,
+            "manuals": list(a.isa.manuals),
+            "digest": a.isa.digest,
+            "state": [
+                {
+                    "name": c.name,
+                    "bits": c.width,
+                    "count": c.count,
+                    "kind": c.kind,
+                    "mapping": c.mapping,
+                }
+                for c in a.isa.state
+            ],
+            "memories": list(a.isa.memories),
+        },
+        "timeout_ms": a.timeout_ms,
+        "instructions": [instruction_to_dict(r) for r in a.instructions],
+        "theorems": {
+            str(t.number): {
+                "statement": t.statement,
+                "verdict": t.verdict.value,
+                "offending": list(t.offending),
+                "offending_forms": list(t.offending_forms),
+                "undecided": list(t.undecided),
+                "notes": list(t.notes),
+            }
+            for t in a.theorems
+        },
+    }
+
+
+def _entry_from(d: dict[str, Any]) -> Entry:
+    return Entry(d["name"], d["value"], d["bits"])
+
+
+def witness_from_dict(d: dict[str, Any]) -> Witness:
+    """The inverse of :func:`witness_to_dict`."""
+    return Witness(
+        d["summary"],
+        tuple(_entry_from(e) for e in d["operands"]),
+        tuple(
+            StateView(s["label"], tuple(_entry_from(e) for e in s["values"])) for s in d["states"]
+        ),
+        tuple(d["differing"]),
+    )
+
+
+def _finding_from(d: dict[str, Any]) -> Finding:
+    witness = None if d["witness"] is None else witness_from_dict(d["witness"])
+    return Finding(Verdict(d["verdict"]), d["reason"], witness)
+
+
+def instruction_from_dict(d: dict[str, Any]) -> InstructionResult:
+    """The inverse of :func:`instruction_to_dict`."""
+    source = d["source"]
+    return InstructionResult(
+        name=d["name"],
+        mnemonic=d["mnemonic"],
+        form=d["form"],
+        cite=d["cite"],
+        source=SourceRef(source["file"], source["line"], source["column"]),
+        family=d["family"],
+        unmodelled=d["unmodelled"],
+        behavior_kind=d["behavior_kind"],
+        **{prop: _finding_from(d["findings"][prop]) for prop, _ in PROPERTIES},
+    )
+
+
+def analysis_from_dict(d: dict[str, Any]) -> Analysis:
+    """The inverse of :func:`analysis_to_dict`."""
+    isa = d["isa"]
+    summary = IsaSummary(
+        isa["name"],
+        isa["title"],
+        isa["source"],
+        isa["extends"],
+        tuple(isa["manuals"]),
+        tuple(
+            StateSummary(c["name"], c["bits"], c["count"], c["kind"], c["mapping"])
+            for c in isa["state"]
+        ),
+        tuple(isa["memories"]),
+        isa["digest"],
+    )
+    theorems = tuple(
+        TheoremResult(
+            int(number),
+            t["statement"],
+            Verdict(t["verdict"]),
+            tuple(t["offending"]),
+            tuple(t["offending_forms"]),
+            tuple(t["undecided"]),
+            tuple(t["notes"]),
+        )
+        for number, t in sorted(d["theorems"].items())
+    )
+    return Analysis(
+        summary,
+        tuple(instruction_from_dict(i) for i in d["instructions"]),
+        theorems,
+        d["timeout_ms"],
+    )
