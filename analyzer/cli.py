@@ -19,10 +19,11 @@ import click
 from analyzer import ir
 from analyzer.analysis import analyze
 from analyzer.cache import analyze_cached
+from analyzer.diff import diff_analyses
 from analyzer.errors import PgvError, UsageError
-from analyzer.report.jsonout import render_json
-from analyzer.report.markdown import render_markdown
-from analyzer.report.text import render_explain, render_text
+from analyzer.report.jsonout import render_diff_json, render_json
+from analyzer.report.markdown import render_diff_markdown, render_markdown
+from analyzer.report.text import render_diff_text, render_explain, render_text
 from analyzer.results import Analysis, Verdict
 from analyzer.smt.solver import DEFAULT_TIMEOUT_MS
 from analyzer.validate import load_isa
@@ -249,6 +250,43 @@ def check_command(spec: str, theorem: int, timeout_ms: int, jobs: int, cache: bo
             result.verdict
         ]
     )
+
+
+@main.command("diff")
+@click.argument("base")
+@click.argument("extension")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--output", "-o", default="-", show_default=True, help="File to write ('-': stdout).")
+@_timeout_option
+@_jobs_option
+@_cache_option
+@_color_option
+def diff_command(
+    base: str,
+    extension: str,
+    fmt: str,
+    output: str,
+    timeout_ms: int,
+    jobs: int,
+    cache: bool,
+    color: str,
+) -> None:
+    """What EXTENSION changes against BASE: classes and theorem verdicts, with witnesses."""
+    before, after = _analyze_all([base, extension], timeout_ms, jobs, cache)
+    diff = diff_analyses(before, after)
+    if fmt == "json":
+        text = render_diff_json(diff)
+    elif fmt == "markdown":
+        text = render_diff_markdown(diff)
+    else:
+        text = render_diff_text(diff, color=_use_color(color, sys.stdout) and output == "-")
+    _write(text, output)
 
 
 if __name__ == "__main__":  # pragma: no cover

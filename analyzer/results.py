@@ -250,3 +250,29 @@ class Analysis:
             for r in self.instructions
             if key in (r.name.lower(), r.mnemonic.lower(), r.form.lower())
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class InstructionChange:
+    """How one instruction form differs between a base ISA and its extension."""
+
+    name: str
+    form: str
+    mnemonic: str
+    change: str  # "added", "removed" or "changed"
+    before: InstructionResult | None
+    after: InstructionResult | None
+    what: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionDiff:
+    """What an extension changes: instruction classes and theorem verdicts."""
+
+    base: Analysis
+    extension: Analysis
+    changes: tuple[InstructionChange, ...]
+
+    def theorem_pairs(self) -> tuple[tuple[TheoremResult, TheoremResult], ...]:
+        """Each theorem's result before and after, in order."""
+        return tuple(zip(self.base.theorems, self.extension.theorems, strict=True))

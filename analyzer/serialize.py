@@ -12,6 +12,7 @@ from analyzer.results import (
     PROPERTIES,
     Analysis,
     Entry,
+    ExtensionDiff,
     Finding,
     InstructionResult,
     IsaSummary,
@@ -192,3 +193,36 @@ def analysis_from_dict(d: dict[str, Any]) -> Analysis:
         theorems,
         d["timeout_ms"],
     )
+
+
+DIFF_SCHEMA = "pgv/diff/1"
+
+
+def diff_to_dict(diff: ExtensionDiff) -> dict[str, Any]:
+    """An extension diff as plain data; full instruction results on both sides."""
+    return {
+        "schema": DIFF_SCHEMA,
+        "base": {"name": diff.base.isa.name, "source": diff.base.isa.source},
+        "extension": {"name": diff.extension.isa.name, "source": diff.extension.isa.source},
+        "theorems": {
+            str(old.number): {
+                "before": old.verdict.value,
+                "after": new.verdict.value,
+                "offending_before": list(old.offending),
+                "offending_after": list(new.offending),
+            }
+            for old, new in diff.theorem_pairs()
+        },
+        "changes": [
+            {
+                "name": c.name,
+                "form": c.form,
+                "mnemonic": c.mnemonic,
+                "change": c.change,
+                "what": list(c.what),
+                "before": None if c.before is None else instruction_to_dict(c.before),
+                "after": None if c.after is None else instruction_to_dict(c.after),
+            }
+            for c in diff.changes
+        ],
+    }

@@ -6,8 +6,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from analyzer.results import Analysis
-from analyzer.serialize import SET_SCHEMA, analysis_to_dict, instruction_to_dict, witness_to_dict
+from analyzer.results import Analysis, ExtensionDiff
+from analyzer.serialize import (
+    SET_SCHEMA,
+    analysis_to_dict,
+    diff_to_dict,
+    instruction_to_dict,
+    witness_to_dict,
+)
 
 # The names the renderers have always used for the plain-data form.
 analysis_dict = analysis_to_dict
@@ -22,3 +28,8 @@ def render_json(analyses: Sequence[Analysis]) -> str:
     else:
         data = {"schema": SET_SCHEMA, "analyses": [analysis_to_dict(a) for a in analyses]}
     return json.dumps(data, indent=2) + "\n"
+
+
+def render_diff_json(diff: ExtensionDiff) -> str:
+    """An extension diff as a ``pgv/diff/1`` object."""
+    return json.dumps(diff_to_dict(diff), indent=2) + "\n"

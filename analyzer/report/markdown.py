@@ -12,7 +12,7 @@ from analyzer.report.common import (
     user_reason,
     witness_rows,
 )
-from analyzer.results import Analysis, InstructionResult, Verdict, Witness
+from analyzer.results import Analysis, ExtensionDiff, InstructionResult, Verdict, Witness
 
 _MARK = {Verdict.PROVED: "yes", Verdict.REFUTED: "no", Verdict.UNKNOWN: "?"}
 
@@ -128,3 +128,50 @@ def analysis_markdown(a: Analysis) -> str:
 def render_markdown(analyses: Sequence[Analysis]) -> str:
     """Each analysis's report, separated by a rule."""
     return "\n---\n\n".join(analysis_markdown(a) for a in analyses)
+
+
+def render_diff_markdown(diff: ExtensionDiff) -> str:
+    """What an extension changes, as Markdown: theorems, then each changed instruction."""
+    base, ext = diff.base.isa, diff.extension.isa
+    lines = [
+        f"# {ext.title} (`{ext.name}`) against {base.title} (`{base.name}`)",
+        "",
+        "## Theorems",
+        "",
+    ]
+    lines += _table(
+        ["theorem", "before", "after", "refuted by, before", "refuted by, after"],
+        [
+            [
+                str(old.number),
+                old.verdict.value,
+                f"**{new.verdict.value}**",
+                ", ".join(old.offending) or "-",
+                ", ".join(new.offending) or "-",
+            ]
+            for old, new in diff.theorem_pairs()
+        ],
+    )
+    lines += ["", "## Instructions", ""]
+    if not diff.changes:
+        lines.append("No instruction changed class.")
+    for change in diff.changes:
+        lines += [f"### {change.form} ({change.change})", ""]
+        lines += [f"- {item}" for item in change.what]
+        for label, result in (("before", change.before), ("after", change.after)):
+            if result is None:
+                continue
+            lines.append(f"- {label}: {result.klass.value}; {result.cite}; `{result.source}`")
+            if result.critical is Verdict.PROVED:
+                lines.append(f"  - why critical: {critical_reason(result)}")
+            elif result.privileged.verdict is Verdict.PROVED:
+                lines.append(f"  - {result.privileged.reason}")
+        lines.append("")
+        shown = (
+            change.before if change.before and change.before.critical is Verdict.PROVED else None
+        )
+        if shown is not None:
+            witness = shown.behavior_sensitive.witness or shown.control_sensitive.witness
+            if witness is not None:
+                lines += ["Witness before:", "", *witness_markdown(witness), ""]
+    return "\n".join(lines) + "\n"

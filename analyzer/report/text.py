@@ -19,7 +19,14 @@ from analyzer.report.common import (
     user_reason,
     witness_rows,
 )
-from analyzer.results import PROPERTIES, Analysis, InstrClass, InstructionResult, Verdict
+from analyzer.results import (
+    PROPERTIES,
+    Analysis,
+    ExtensionDiff,
+    InstrClass,
+    InstructionResult,
+    Verdict,
+)
 
 _VERDICT_STYLE = {Verdict.PROVED: "green", Verdict.REFUTED: "red", Verdict.UNKNOWN: "yellow"}
 _CLASS_STYLE = {
@@ -168,4 +175,41 @@ def render_explain(
             for row in rows:
                 table.add_row(*row)
             console.print(table)
+    return buffer.getvalue()
+
+
+def render_diff_text(diff: ExtensionDiff, *, color: bool = False, width: int | None = None) -> str:
+    """What an extension changes, theorem by theorem and instruction by instruction."""
+    console, buffer = make_console(color, width)
+    base, ext = diff.base.isa, diff.extension.isa
+    console.print(
+        Text(f"{ext.title} ({ext.name}) against {base.title} ({base.name})", style="bold")
+    )
+    for old, new in diff.theorem_pairs():
+        line = Text(f"Theorem {old.number}: ")
+        line.append(old.verdict.value, style=_VERDICT_STYLE[old.verdict])
+        line.append(" -> ")
+        line.append(new.verdict.value, style=f"bold {_VERDICT_STYLE[new.verdict]}")
+        if old.offending != new.offending:
+            line.append(
+                f"  (refuted by: {', '.join(old.offending) or 'none'} -> "
+                f"{', '.join(new.offending) or 'none'})"
+            )
+        console.print(line)
+    if not diff.changes:
+        console.print("No instruction changed class.")
+    for change in diff.changes:
+        console.print(Text(f"{change.change}: {change.form} ({change.name})", style="bold"))
+        for item in change.what:
+            console.print(f"  {item}", markup=False)
+        for label, result in (("before", change.before), ("after", change.after)):
+            if result is None:
+                continue
+            if result.critical is Verdict.PROVED:
+                console.print(f"  {label}: critical: {critical_reason(result)}", markup=False)
+            elif result.privileged.verdict is Verdict.PROVED:
+                console.print(f"  {label}: {result.privileged.reason}", markup=False)
+            else:
+                console.print(f"  {label}: {result.klass.value}", markup=False)
+            console.print(f"    [{result.source}; {result.cite}]", markup=False)
     return buffer.getvalue()
