@@ -6,6 +6,7 @@ Exit status as linters use it: 0 success, 1 a requested check failed, 2 bad inpu
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,12 +20,19 @@ import click
 from analyzer import ir
 from analyzer.analysis import analyze
 from analyzer.cache import analyze_cached
+from analyzer.context import search_contexts
 from analyzer.diff import diff_analyses
 from analyzer.errors import PgvError, UsageError
 from analyzer.report.jsonout import render_diff_json, render_json
 from analyzer.report.markdown import render_diff_markdown, render_markdown
-from analyzer.report.text import render_diff_text, render_explain, render_text
+from analyzer.report.text import (
+    render_context_text,
+    render_diff_text,
+    render_explain,
+    render_text,
+)
 from analyzer.results import Analysis, Verdict
+from analyzer.serialize import context_to_dict
 from analyzer.smt.solver import DEFAULT_TIMEOUT_MS
 from analyzer.validate import load_isa
 
@@ -286,6 +294,31 @@ def diff_command(
         text = render_diff_markdown(diff)
     else:
         text = render_diff_text(diff, color=_use_color(color, sys.stdout) and output == "-")
+    _write(text, output)
+
+
+@main.command("context")
+@click.argument("spec")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--output", "-o", default="-", show_default=True, help="File to write ('-': stdout).")
+@_timeout_option
+@_jobs_option
+@_cache_option
+@_color_option
+def context_command(
+    spec: str, fmt: str, output: str, timeout_ms: int, jobs: int, cache: bool, color: str
+) -> None:
+    """Search the settings of the fields a VMM may set (``vmm sets``) for those under which
+    the most sensitive instructions trap, and say whether any makes Theorem 1 hold."""
+    isa = _guarded(partial(load_isa, spec))
+    (analysis,) = _analyze_all([spec], timeout_ms, jobs, cache)
+    search = _guarded(partial(search_contexts, isa, analysis, timeout_ms))
+    if fmt == "json":
+        text = json.dumps(context_to_dict(search), indent=2) + "\n"
+    else:
+        text = render_context_text(search, color=_use_color(color, sys.stdout) and output == "-")
     _write(text, output)
 
 

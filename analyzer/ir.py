@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property
 
 from analyzer.errors import NO_SPAN, Span
 
@@ -416,13 +415,9 @@ class Isa:
     digest: str = field(default="", compare=False)
     """A hash of the source texts (the spec and its bases), for caches and reports."""
 
-    @cached_property
-    def _components(self) -> dict[str, StateComponent]:
-        return {c.name: c for c in self.state}
-
     def component(self, name: str) -> StateComponent:
         """The state component called ``name``."""
-        return self._components[name]
+        return next(c for c in self.state if c.name == name)
 
     def memory(self, name: str) -> Memory:
         """The memory called ``name``."""

@@ -276,3 +276,37 @@ class ExtensionDiff:
     def theorem_pairs(self) -> tuple[tuple[TheoremResult, TheoremResult], ...]:
         """Each theorem's result before and after, in order."""
         return tuple(zip(self.base.theorems, self.extension.theorems, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One assignment of the VMM-settable control fields, and what it achieves."""
+
+    values: tuple[tuple[str, int], ...]
+    possible: bool
+    trapping: tuple[str, ...]
+    escaping: tuple[str, ...]
+    timing_trapping: tuple[str, ...]
+    theorem1: Verdict
+    declared: bool
+
+    @property
+    def text(self) -> str:
+        """``IOPL=0, TSD=1``."""
+        return ", ".join(f"{name}={value}" for name, value in self.values) or "(none)"
+
+
+@dataclass(frozen=True, slots=True)
+class ContextSearch:
+    """MODEL.md section 8: the settings of the VMM-settable fields, ranked by how many
+    sensitive instructions trap under them (guests run in user mode with those settings),
+    ties broken by how many timing-dependent ones do."""
+
+    isa: IsaSummary
+    fields: tuple[tuple[str, int], ...]
+    sensitive: tuple[str, ...]
+    timing_dependent: tuple[str, ...]
+    settings: tuple[Setting, ...]
+    best: tuple[int, ...]
+    verdict: Verdict
+    notes: tuple[str, ...]

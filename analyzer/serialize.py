@@ -11,6 +11,7 @@ from typing import Any
 from analyzer.results import (
     PROPERTIES,
     Analysis,
+    ContextSearch,
     Entry,
     ExtensionDiff,
     Finding,
@@ -225,4 +226,33 @@ def diff_to_dict(diff: ExtensionDiff) -> dict[str, Any]:
             }
             for c in diff.changes
         ],
+    }
+
+
+CONTEXT_SCHEMA = "pgv/context/1"
+
+
+def context_to_dict(search: ContextSearch) -> dict[str, Any]:
+    """A context search as plain data."""
+    return {
+        "schema": CONTEXT_SCHEMA,
+        "isa": {"name": search.isa.name, "source": search.isa.source},
+        "fields": [{"name": name, "bits": bits} for name, bits in search.fields],
+        "sensitive": list(search.sensitive),
+        "timing_dependent": list(search.timing_dependent),
+        "settings": [
+            {
+                "values": dict(s.values),
+                "possible": s.possible,
+                "declared": s.declared,
+                "theorem1": s.theorem1.value,
+                "trapping": list(s.trapping),
+                "untrapped": list(s.escaping),
+                "timing_trapping": list(s.timing_trapping),
+            }
+            for s in search.settings
+        ],
+        "best": list(search.best),
+        "some_setting_proves_theorem1": search.verdict.value,
+        "notes": list(search.notes),
     }

@@ -22,6 +22,7 @@ from analyzer.report.common import (
 from analyzer.results import (
     PROPERTIES,
     Analysis,
+    ContextSearch,
     ExtensionDiff,
     InstrClass,
     InstructionResult,
@@ -213,3 +214,74 @@ def render_diff_text(diff: ExtensionDiff, *, color: bool = False, width: int | N
                 console.print(f"  {label}: {result.klass.value}", markup=False)
             console.print(f"    [{result.source}; {result.cite}]", markup=False)
     return buffer.getvalue()
+
+
+def render_context_text(
+    search: ContextSearch, *, color: bool = False, width: int | None = None
+) -> str:
+    """The settings of the VMM-settable fields, ranked, and what each leaves untrapped."""
+    console, buffer = make_console(color, width)
+    fields = (
+        ", ".join(f"{name} ({bits} bit{'s' if bits > 1 else ''})" for name, bits in search.fields)
+        or "none"
+    )
+    console.print(Text(f"VMM context search: {search.isa.title} ({search.isa.name})", style="bold"))
+    console.print(
+        f"settable fields: {fields}; sensitive forms: {len(search.sensitive)}", markup=False
+    )
+    table = Table(box=box.ASCII, pad_edge=False)
+    for column in (
+        "setting",
+        "sensitive forms that trap",
+        "timing-dependent that trap",
+        "Theorem 1",
+        "",
+    ):
+        table.add_column(column)
+    for index, setting in enumerate(search.settings):
+        marks = []
+        if index in search.best:
+            marks.append("best")
+        if setting.declared:
+            marks.append("declared vm_context")
+        if not setting.possible:
+            marks.append("impossible")
+        table.add_row(
+            setting.text,
+            f"{len(setting.trapping)}/{len(search.sensitive)}",
+            f"{len(setting.timing_trapping)}/{len(search.timing_dependent)}",
+            Text(setting.theorem1.value, style=_VERDICT_STYLE[setting.theorem1]),
+            ", ".join(marks),
+        )
+    console.print(table)
+    line = Text("Some setting makes Theorem 1 hold: ")
+    line.append(search.verdict.value, style=f"bold {_VERDICT_STYLE[search.verdict]}")
+    console.print(line)
+    if search.best:
+        best = search.settings[search.best[0]]
+        console.print(
+            f"Untrapped under the best setting ({best.text}): {', '.join(best.escaping) or 'none'}",
+            markup=False,
+        )
+    varying = _varying(search)
+    if varying:
+        console.print(Text("Instructions whose trapping depends on the setting:", style="bold"))
+        for form, where in varying:
+            console.print(f"  {form}: traps under {where}", markup=False)
+    for note in search.notes:
+        console.print(f"note: {note}", style="dim", markup=False)
+    return buffer.getvalue()
+
+
+def _varying(search: ContextSearch) -> list[tuple[str, str]]:
+    rows = []
+    for form in (*search.sensitive, *search.timing_dependent):
+        where = [
+            s.text
+            for s in search.settings
+            if s.possible and (form in s.trapping or form in s.timing_trapping)
+        ]
+        possible = [s for s in search.settings if s.possible]
+        if where and len(where) < len(possible):
+            rows.append((form, "; ".join(where)))
+    return rows

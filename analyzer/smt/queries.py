@@ -7,7 +7,7 @@ model as witness and REFUTED when unsatisfiable. A timeout is UNKNOWN, never a s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,40 +108,84 @@ class InstructionProver:
 
     def privileged(self) -> Finding:
         """Traps whenever vm_context holds; never raises a privilege trap in supervisor mode."""
+        in_context = self.traps_under(self._pred("vm_context", self.run.pre), "vm_context")
+        if in_context.verdict is not Verdict.PROVED:
+            return in_context
+        supervisor = self.supervisor_behaviour()
+        if supervisor.verdict is not Verdict.PROVED:
+            return supervisor
+        return Finding(
+            Verdict.PROVED,
+            f"{in_context.reason}; {supervisor.reason}",
+            supervisor.witness,
+        )
+
+    def traps_under(self, context: Term, label: str) -> Finding:
+        """Traps in every well-formed state satisfying ``context``."""
+        run = self.run
+        outcome = self.session.check(self._well_formed(run), context, z3.Not(run.trapped()))
+        return self._forall(
+            outcome,
+            f"traps in every {label} state",
+            f"runs without trapping under {label}",
+            lambda m: self._single(m, run, f"{label} state, no trap"),
+        )
+
+    def traps_with_fields(self, fields: Mapping[str, int]) -> Finding:
+        """Traps in every user state whose control ``fields`` have the given values."""
+        pre = self.run.pre
+        context = z3.And(
+            self._pred("user", pre), *[pre[name] == value for name, value in fields.items()]
+        )
+        label = "user, " + ", ".join(f"{name}={value}" for name, value in fields.items())
+        return self.traps_under(context, label)
+
+    def supervisor_behaviour(self) -> Finding:
+        """Never raises a privilege trap in supervisor mode, and runs in some supervisor
+        state: the supervisor half of P&G's definition of privileged."""
         run = self.run
         wf = self._well_formed(run)
-        in_context = self.session.check(
-            wf, self._pred("vm_context", run.pre), z3.Not(run.trapped())
-        )
-        if in_context.answer is Answer.SAT:
-            return Finding(
-                Verdict.REFUTED,
-                "runs without trapping under vm_context",
-                self._single(in_context.model, run, "vm_context state, no trap"),
-            )
-        supervisor_trap = self.session.check(
-            wf, self._pred("supervisor", run.pre), run.trapped_with(ir.TrapKind.PRIVILEGE)
-        )
-        if supervisor_trap.answer is Answer.SAT:
+        supervisor = self._pred("supervisor", run.pre)
+        trap = self.session.check(wf, supervisor, run.trapped_with(ir.TrapKind.PRIVILEGE))
+        if trap.answer is Answer.SAT:
             return Finding(
                 Verdict.REFUTED,
                 "raises a privilege trap in supervisor mode",
-                self._single(supervisor_trap.model, run, "supervisor state, traps"),
+                self._single(trap.model, run, "supervisor state, traps"),
             )
-        runs = self.session.check(wf, self._pred("supervisor", run.pre), z3.Not(run.trapped()))
+        runs = self.session.check(wf, supervisor, z3.Not(run.trapped()))
         if runs.answer is Answer.UNSAT:
             return Finding(
                 Verdict.REFUTED, "traps in every supervisor state too (proof: unsatisfiable)"
             )
-        unknown = [o for o in (in_context, supervisor_trap, runs) if o.answer is Answer.UNKNOWN]
+        unknown = [o for o in (trap, runs) if o.answer is Answer.UNKNOWN]
         if unknown:
             return Finding(Verdict.UNKNOWN, f"solver gave up: {unknown[0].reason}")
         return Finding(
             Verdict.PROVED,
-            "traps in every vm_context state (proof: unsatisfiable); "
-            "runs in supervisor mode as witnessed",
+            "runs in supervisor mode as witnessed, never with a privilege trap",
             self._single(runs.model, run, "supervisor state, runs"),
         )
+
+    def fields_possible(self, fields: Mapping[str, int]) -> bool:
+        """Some well-formed user state has these field values (else the setting is void)."""
+        pre = self.run.pre
+        outcome = self.session.check(
+            self.enc.invariants(pre),
+            self._pred("user", pre),
+            *[pre[name] == value for name, value in fields.items()],
+        )
+        return outcome.answer is not Answer.UNSAT
+
+    def context_allows(self, fields: Mapping[str, int]) -> bool:
+        """The declared vm_context admits a state with these field values."""
+        pre = self.run.pre
+        outcome = self.session.check(
+            self.enc.invariants(pre),
+            self._pred("vm_context", pre),
+            *[pre[name] == value for name, value in fields.items()],
+        )
+        return outcome.answer is Answer.SAT
 
     def control_sensitive(self, user_only: bool = False) -> Finding:
         """Some non-trapping run changes a control or timing component."""

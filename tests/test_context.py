@@ -1,0 +1,65 @@
+"""VMM context search (MODEL.md section 8)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from analyzer import analyze, load_isa_text
+from analyzer.context import search_contexts
+from analyzer.results import Verdict
+
+from .test_cli import pgv
+
+SPEC = """isa ctx "context test"
+state S : bits(1) mode
+state IOPL : bits(2) control
+state TSD : bits(1) control
+state IF : bits(1) control
+state T : bits(8) timing
+state A : bits(8) visible
+predicate supervisor = S == 1
+predicate user = S == 0
+predicate vm_context = user and IOPL == 0 and TSD == 1
+vmm sets IOPL, TSD
+instruction cli cite "t" { trap privilege when S == 0 and IOPL != 3 IF := 0 }
+instruction rdtsc cite "t" { trap privilege when S == 0 and TSD == 1 A := T }
+"""
+LEAK = 'instruction pushf cite "t" { A := concat(5\'d0, IF, IOPL) }\n'
+
+
+def search(text: str):  # type: ignore[no-untyped-def]
+    isa = load_isa_text(text, "ctx.isa")
+    return search_contexts(isa, analyze(isa), 10_000)
+
+
+def test_best_settings_and_declared_context() -> None:
+    result = search(SPEC)
+    assert [s.text for s in (result.settings[i] for i in result.best)] == [
+        "IOPL=0, TSD=1",
+        "IOPL=1, TSD=1",
+        "IOPL=2, TSD=1",
+    ]
+    assert result.verdict is Verdict.PROVED
+    declared = [s for s in result.settings if s.declared]
+    assert [s.text for s in declared] == ["IOPL=0, TSD=1"]
+    assert "the declared vm_context is one of the best settings" in result.notes
+    iopl3 = next(s for s in result.settings if s.text == "IOPL=3, TSD=0")
+    assert iopl3.escaping == ("CLI",) and iopl3.theorem1 is Verdict.REFUTED
+
+
+def test_no_setting_helps_an_unconditional_leak() -> None:
+    result = search(SPEC + LEAK)
+    assert result.verdict is Verdict.REFUTED
+    assert all("PUSHF" in s.escaping for s in result.settings)
+
+
+def test_context_command(tmp_path: Path) -> None:
+    spec = tmp_path / "ctx.isa"
+    spec.write_text(SPEC)
+    out = pgv("context", str(spec), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["schema"] == "pgv/context/1"
+    assert data["some_setting_proves_theorem1"] == "PROVED"
+    assert "RDTSC: traps under IOPL=0, TSD=1" in pgv("context", str(spec)).stdout
