@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import partial
@@ -16,6 +17,15 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from analyzer import ir
 from analyzer.analysis import analyze
@@ -73,14 +83,33 @@ def _write(text: str, output: str) -> None:
         _fail(UsageError(f"{output}: cannot write: {error.strerror}"))
 
 
-def _progress_reporter(enabled: bool) -> Callable[[int, int], None] | None:
-    if not enabled:
-        return None
+class _ProgressBar:
+    """A progress bar on stderr that appears only once an analysis has run for a second."""
 
-    def report(done: int, total: int) -> None:
-        click.echo(f"\r  {done}/{total} instructions", err=True, nl=done == total)
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.monotonic()
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
-    return report
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.started < 1.0 or done >= total:
+                return
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        assert self.task is not None
+        self.bar.update(self.task, completed=done)
+        if done >= total:
+            self.bar.stop()
 
 
 def _executor(jobs: int) -> Executor | None:
@@ -96,14 +125,12 @@ def _analyze_all(
     try:
         results = []
         for isa in isas:
-            if interactive:
-                click.echo(f"analysing {isa.source}", err=True)
             results.append(
                 analyze_cached(
                     isa,
                     timeout_ms=timeout_ms,
                     executor=executor,
-                    progress=_progress_reporter(interactive),
+                    progress=_ProgressBar(f"analysing {isa.name}") if interactive else None,
                     use_cache=use_cache,
                 )
             )
