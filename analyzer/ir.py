@@ -410,6 +410,8 @@ class Isa:
     handlers: tuple[Handler, ...]
     instructions: tuple[Instruction, ...]
     settable: tuple[str, ...] = ()
+    pc: str | None = None
+    """The component that addresses the next instruction (for running programs)."""
     base: str | None = None
     source: str = field(default="", compare=False)
     digest: str = field(default="", compare=False)

@@ -56,8 +56,8 @@ _TOKEN_SPELLING = {
 
 
 @functools.cache
-def _parser() -> Lark:
-    grammar = resources.files("analyzer").joinpath("grammar", "isa.lark").read_text("utf-8")
+def _parser(grammar_file: str = "isa.lark") -> Lark:
+    grammar = resources.files("analyzer").joinpath("grammar", grammar_file).read_text("utf-8")
     # cache=True keeps the LALR tables in a temporary file keyed by the grammar text.
     return Lark(
         grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False, cache=True
@@ -69,41 +69,59 @@ def grammar_text() -> str:
     return resources.files("analyzer").joinpath("grammar", "isa.lark").read_text("utf-8")
 
 
-def parse_spec(text: str, filename: str) -> s.SSpec:
-    """Parse one ``.isa`` file. Raises :class:`SpecError` on any malformed input."""
+def _check_text(text: str, filename: str, what: str, start_hint: str) -> None:
     sources = {filename: text}
     if len(text.encode("utf-8", "replace")) > MAX_SPEC_BYTES:
-        raise _error(Span(filename, 1, 1), f"spec is larger than {MAX_SPEC_BYTES} bytes", sources)
+        raise _error(Span(filename, 1, 1), f"{what} is larger than {MAX_SPEC_BYTES} bytes", sources)
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise _error(
-            Span(filename, line, 1), "spec contains a NUL byte: is this a binary file?", sources
+            Span(filename, line, 1), f"{what} contains a NUL byte: is this a binary file?", sources
         )
     if not text.strip():
-        raise _error(
-            Span(filename, 1, 1),
-            "spec is empty: it must begin with 'isa NAME'",
-            sources,
-            'start with a header such as: isa mymachine "My machine"',
-        )
+        raise _error(Span(filename, 1, 1), f"{what} is empty", sources, start_hint)
+
+
+def _parse_with(
+    text: str, filename: str, grammar_file: str, transformer: Transformer[Token, Any]
+) -> Any:
+    sources = {filename: text}
+    too_deep = f"{'spec' if grammar_file == 'isa.lark' else 'program'} is nested too deeply to read"
     try:
-        tree = _parser().parse(text)
+        tree = _parser(grammar_file).parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(exc, filename, sources) from None
     except RecursionError:
-        raise _error(Span(filename, 1, 1), "spec is nested too deeply to read", sources) from None
+        raise _error(Span(filename, 1, 1), too_deep, sources) from None
     try:
-        return _ToSyntax(filename).transform(tree)  # type: ignore[no-any-return]
+        return transformer.transform(tree)
     except VisitError as exc:
         if isinstance(exc.orig_exc, SpecError):
             raise SpecError(exc.orig_exc.diagnostics, sources) from None
         if isinstance(exc.orig_exc, RecursionError):
-            raise _error(
-                Span(filename, 1, 1), "spec is nested too deeply to read", sources
-            ) from None
+            raise _error(Span(filename, 1, 1), too_deep, sources) from None
         raise
     except RecursionError:
-        raise _error(Span(filename, 1, 1), "spec is nested too deeply to read", sources) from None
+        raise _error(Span(filename, 1, 1), too_deep, sources) from None
+
+
+def parse_spec(text: str, filename: str) -> s.SSpec:
+    """Parse one ``.isa`` file. Raises :class:`SpecError` on any malformed input."""
+    _check_text(
+        text,
+        filename,
+        "spec",
+        'a spec must begin with a header such as: isa mymachine "My machine"',
+    )
+    spec: s.SSpec = _parse_with(text, filename, "isa.lark", _ToSyntax(filename))
+    return spec
+
+
+def parse_program(text: str, filename: str) -> s.SProgram:
+    """Parse one guest program. Raises :class:`SpecError` on any malformed input."""
+    _check_text(text, filename, "program", "write one instruction per line, e.g.: load a=0x10")
+    program: s.SProgram = _parse_with(text, filename, "program.lark", _ToProgram(filename))
+    return program
 
 
 def _error(span: Span, message: str, sources: dict[str, str], hint: str | None = None) -> SpecError:
@@ -325,6 +343,9 @@ class _ToSyntax(Transformer[Token, Any]):
 
     def settable_decl(self, meta: Any, items: list[Any]) -> s.SSettable:
         return s.SSettable(tuple((str(t), _tspan(self.f, t)) for t in items), self._sp(meta))
+
+    def pc_decl(self, meta: Any, items: list[Any]) -> s.SPc:
+        return s.SPc(str(items[0]), _tspan(self.f, items[0]))
 
     def remove_decl(self, meta: Any, items: list[Any]) -> s.SRemove:
         return s.SRemove(str(items[0]), self._sp(meta))
@@ -555,3 +576,72 @@ def _operands_and_clauses(items: list[Any]) -> tuple[tuple[s.SParam, ...], s.SCl
 def debug_tree(text: str) -> Tree[Token]:
     """The raw lark tree of ``text`` (for grammar development only)."""
     return _parser().parse(text)
+
+
+@v_args(meta=True)
+class _ToProgram(Transformer[Token, Any]):
+    """Builds the syntax of a guest program."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__()
+        self.f = filename
+
+    def start(self, meta: Any, items: list[Any]) -> s.SProgram:
+        isa = next((i[1] for i in items if isinstance(i, tuple) and i[0] == "header"), None)
+        inits = tuple(x for i in items if isinstance(i, tuple) and i[0] == "state" for x in i[1])
+        lines = tuple(i for i in items if isinstance(i, s.SLine))
+        return s.SProgram(isa, inits, lines, _span(self.f, meta))
+
+    def header(self, meta: Any, items: list[Any]) -> tuple[str, str]:
+        return ("header", str(items[0]))
+
+    def state_block(self, meta: Any, items: list[Any]) -> tuple[str, tuple[s.SInit, ...]]:
+        return ("state", tuple(items))
+
+    def init(self, meta: Any, items: list[Any]) -> s.SInit:
+        index = items[1] if len(items) == 3 else None
+        return s.SInit(str(items[0]), index, items[-1], _span(self.f, meta))
+
+    def index(self, meta: Any, items: list[Any]) -> s.SValue:
+        return items[0]  # type: ignore[no-any-return]
+
+    def line(self, meta: Any, items: list[Any]) -> s.SLine:
+        address = label = instruction = None
+        operands: tuple[tuple[str, s.SValue], ...] = ()
+        halt = False
+        for tag, value in items:
+            if tag == "address":
+                address = value
+            elif tag == "label":
+                label = value
+            elif tag == "halt":
+                halt = True
+            else:
+                instruction, operands = value
+        return s.SLine(address, label, instruction, operands, halt, _span(self.f, meta))
+
+    def address(self, meta: Any, items: list[Any]) -> tuple[str, s.SValue]:
+        return ("address", items[0])
+
+    def label(self, meta: Any, items: list[Any]) -> tuple[str, str]:
+        return ("label", str(items[0]))
+
+    def halt(self, meta: Any, items: list[Any]) -> tuple[str, None]:
+        return ("halt", None)
+
+    def instruction(
+        self, meta: Any, items: list[Any]
+    ) -> tuple[str, tuple[str, tuple[tuple[str, s.SValue], ...]]]:
+        return ("instruction", (str(items[0]), tuple(items[1:])))
+
+    def operand(self, meta: Any, items: list[Any]) -> tuple[str, s.SValue]:
+        return (str(items[0]), items[1])
+
+    def number(self, meta: Any, items: list[Any]) -> s.SValue:
+        return s.SValue(_number(items[0]), None, _span(self.f, meta))
+
+    def negative(self, meta: Any, items: list[Any]) -> s.SValue:
+        return s.SValue(-_number(items[0]), None, _span(self.f, meta))
+
+    def label_ref(self, meta: Any, items: list[Any]) -> s.SValue:
+        return s.SValue(None, str(items[0]), _span(self.f, meta))

@@ -41,6 +41,8 @@ def pretty(isa: ir.Isa) -> str:
     out += [_handler(h) for h in isa.handlers]
     if isa.settable:
         out.append("vmm sets " + ", ".join(isa.settable))
+    if isa.pc is not None:
+        out.append(f"pc {isa.pc}")
     out += [_instruction(i) for i in isa.instructions]
     return "\n".join(out) + "\n"
 

@@ -272,6 +272,14 @@ class SSettable:
 
 
 @dataclass(frozen=True, slots=True)
+class SPc:
+    """``pc NAME``: the component that addresses the next instruction."""
+
+    name: str
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class SRemove:
     name: str
     span: Span = field(compare=False)
@@ -289,6 +297,7 @@ SDecl = (
     | SFamily
     | SMember
     | SSettable
+    | SPc
     | SRemove
 )
 
@@ -302,4 +311,47 @@ class SSpec:
     extends: str | None
     manuals: tuple[str, ...]
     decls: tuple[SDecl, ...]
+    span: Span = field(compare=False)
+
+
+# ---------------------------------------------------------------- guest programs
+
+
+@dataclass(frozen=True, slots=True)
+class SValue:
+    """A number, or ``@label`` (the label's address)."""
+
+    number: int | None
+    label: str | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SInit:
+    """``NAME = v`` or ``NAME[i] = v`` in a program's state section."""
+
+    name: str
+    index: SValue | None
+    value: SValue
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SLine:
+    """One program line: an optional address and label, then an instruction, ``halt`` or
+    nothing. ``instruction`` is None for a bare address or label line."""
+
+    address: SValue | None
+    label: str | None
+    instruction: str | None
+    operands: tuple[tuple[str, SValue], ...]
+    halt: bool
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SProgram:
+    isa: str | None
+    inits: tuple[SInit, ...]
+    lines: tuple[SLine, ...]
     span: Span = field(compare=False)

@@ -36,6 +36,7 @@ BUILTINS = (
     "rotr",
 )
 REQUIRED_PREDICATES = ("supervisor", "user")
+USUAL_PC_NAMES = ("PC", "P", "IA", "CIA", "NIA", "EIP", "IP")
 MAX_WIDTH = 4096
 
 
@@ -163,6 +164,8 @@ def _decl_key(decl: s.SDecl) -> tuple[str, str] | None:
             return ("value", name)
         case s.SPredicate(name=name):
             return ("value", name)
+        case s.SPc():
+            return ("pc", "pc")
     return None
 
 
@@ -287,6 +290,7 @@ class _Elaborator:
         instructions = self._instructions()
         self._check_required()
         settable = self._settable()
+        pc = self._pc()
         base_title = self.spec.title or self.spec.name
         return ir.Isa(
             name=self.spec.name,
@@ -305,6 +309,7 @@ class _Elaborator:
             handlers=handlers,
             instructions=instructions,
             settable=settable,
+            pc=pc,
             base=self.spec.extends and Path(self.spec.extends).stem,
             source=self.spec.span.file,
             digest=_sources_digest(self.sources),
@@ -494,6 +499,31 @@ class _Elaborator:
                 elif name not in names:
                     names.append(name)
         return tuple(names)
+
+    def _pc(self) -> str | None:
+        """The declared ``pc`` component, else the visible scalar with a usual PC name."""
+        declared = [d for d in self.decls if isinstance(d, s.SPc)]
+        for extra in declared[1:]:
+            self.fail(extra.span, f"'pc' is declared twice (first at {declared[0].span})")
+        if declared:
+            decl = declared[0]
+            component = self.state.get(decl.name)
+            if component is None:
+                self.fail(
+                    decl.span,
+                    f"unknown state component '{decl.name}'",
+                    suggest(decl.name, self.state),
+                )
+                return None
+            if component.count is not None or component.kind is not ir.Kind.VISIBLE:
+                self.fail(decl.span, f"the pc '{decl.name}' must be a visible scalar component")
+                return None
+            return decl.name
+        for name in USUAL_PC_NAMES:
+            component = self.state.get(name)
+            if component and component.count is None and component.kind is ir.Kind.VISIBLE:
+                return name
+        return None
 
     def _check_required(self) -> None:
         for name in REQUIRED_PREDICATES:
