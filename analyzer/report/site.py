@@ -1,0 +1,140 @@
+"""The report directory: per ISA ``NAME.md``, ``NAME.html``, ``NAME.json``, ``NAME.sarif``,
+and ``index.md``/``index.html`` side by side.
+
+Deterministic: no timestamps, and spec paths are made relative (to ``root``, by default the
+current directory) before anything is rendered, so two runs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from analyzer import ir
+from analyzer.graphs import (
+    mode_transition_graph,
+    mode_transition_mermaid,
+    state_flow_graph,
+    state_flow_mermaid,
+)
+from analyzer.report.html import render_html, render_index_html, render_index_markdown
+from analyzer.report.jsonout import analysis_dict
+from analyzer.report.markdown import analysis_markdown
+from analyzer.report.sarif import render_sarif, source_uri
+from analyzer.results import Analysis
+
+
+def relative_analysis(analysis: Analysis, root: Path | None = None) -> Analysis:
+    """``analysis`` with every spec path relative (see :func:`source_uri`)."""
+    isa = dataclasses.replace(analysis.isa, source=source_uri(analysis.isa.source, root))
+    instructions = tuple(
+        dataclasses.replace(
+            r, source=dataclasses.replace(r.source, file=source_uri(r.source.file, root))
+        )
+        for r in analysis.instructions
+    )
+    return dataclasses.replace(analysis, isa=isa, instructions=instructions)
+
+
+def graphs_markdown(analysis: Analysis, isa: ir.Isa) -> str:
+    """The mode-transition and state-flow graphs as Markdown sections with Mermaid blocks."""
+    modes = mode_transition_graph(isa, analysis)
+    flow = state_flow_graph(isa)
+    return "\n".join(
+        [
+            "## Mode transitions",
+            "",
+            "How an instruction can move between supervisor and user mode without trapping: "
+            "*shown* when a control-sensitivity witness starts in one mode and ends in the "
+            "other, *may* when the instruction writes a mode component and nothing proves it "
+            "cannot, but no witness shows it; a trap enters the handler.",
+            "",
+            "```mermaid",
+            mode_transition_mermaid(modes).rstrip("\n"),
+            "```",
+            "",
+            "## State flow",
+            "",
+            "Which instructions read (dotted) and write (solid) the mode, control and timing "
+            "components.",
+            "",
+            "```mermaid",
+            state_flow_mermaid(flow).rstrip("\n"),
+            "```",
+            "",
+        ]
+    )
+
+
+def _analysis_schema() -> dict[str, Any]:
+    text = resources.files("analyzer").joinpath("schema", "analysis.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validated_json(analysis: Analysis) -> str:
+    """``analysis`` as ``pgv/analysis/1`` JSON text, checked against the published schema
+    (``jsonschema.ValidationError`` if it does not conform)."""
+    import jsonschema  # type: ignore[import-untyped,unused-ignore]
+
+    data = analysis_dict(analysis)
+    jsonschema.validate(data, _analysis_schema())
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _isa_for(analysis: Analysis, isas: Sequence[ir.Isa]) -> ir.Isa | None:
+    return next((i for i in isas if i.name == analysis.isa.name), None)
+
+
+def _baseline(analysis: Analysis, analyses: Sequence[Analysis]) -> list[Analysis] | None:
+    base = next((a for a in analyses if a.isa.name == analysis.isa.base), None)
+    return None if base is None else [base]
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode("utf-8"))
+    return path
+
+
+def write_reports(
+    analyses: Sequence[Analysis],
+    out_dir: str | Path,
+    published: Mapping[str, str] | None = None,
+    *,
+    isas: Sequence[ir.Isa] = (),
+    root: Path | None = None,
+) -> list[Path]:
+    """Write every report of ``analyses`` into ``out_dir`` (created if need be) and return the
+    paths written, sorted.
+
+    ``published`` maps a spec name to the literature's verdict, for the index. ``isas`` are
+    the IRs the analyses were made from (matched by name): with them the Markdown and HTML
+    reports include the mode-transition and state-flow graphs. An ISA that extends another in
+    the same set gets its SARIF ``baselineState`` against it.
+    """
+    out = Path(out_dir)
+    names = [a.isa.name for a in analyses]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"two analyses of the same ISA name: {', '.join(duplicates)}")
+    out.mkdir(parents=True, exist_ok=True)
+    relative = [relative_analysis(a, root) for a in analyses]
+    written = []
+    for a in relative:
+        name = a.isa.name
+        isa = _isa_for(a, isas)
+        markdown = analysis_markdown(a)
+        if isa is not None:
+            markdown += "\n" + graphs_markdown(a, isa)
+        written.append(_write(out / f"{name}.md", markdown))
+        written.append(_write(out / f"{name}.html", render_html(a, isa)))
+        written.append(_write(out / f"{name}.json", validated_json(a)))
+        sarif = render_sarif([a], _baseline(a, relative), root=root)
+        written.append(_write(out / f"{name}.sarif", json.dumps(sarif, indent=2) + "\n"))
+    written.append(_write(out / "index.md", render_index_markdown(relative, published)))
+    written.append(_write(out / "index.html", render_index_html(relative, published)))
+    return sorted(written)
