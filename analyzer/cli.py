@@ -30,21 +30,27 @@ from rich.progress import (
 from analyzer import ir
 from analyzer.analysis import analyze
 from analyzer.cache import analyze_cached
+from analyzer.confirm import confirm, red_pills, state_entries
 from analyzer.context import search_contexts
 from analyzer.diff import diff_analyses
 from analyzer.errors import PgvError, UsageError
+from analyzer.programs import load_program
 from analyzer.report.jsonout import render_diff_json, render_json
 from analyzer.report.markdown import render_diff_markdown, render_markdown
 from analyzer.report.text import (
+    render_confirmation_text,
     render_context_text,
     render_diff_text,
     render_explain,
+    render_red_pills_text,
     render_text,
 )
 from analyzer.results import Analysis, Verdict
-from analyzer.serialize import context_to_dict
+from analyzer.serialize import confirmation_to_dict, context_to_dict, red_pills_to_dict
+from analyzer.smt.queries import context_example
 from analyzer.smt.solver import DEFAULT_TIMEOUT_MS
 from analyzer.validate import load_isa
+from analyzer.vmm import build_vmm, initial_state, run_program
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
 T = TypeVar("T")
@@ -347,6 +353,134 @@ def context_command(
     else:
         text = render_context_text(search, color=_use_color(color, sys.stdout) and output == "-")
     _write(text, output)
+
+
+def _vmm_kind(value: str) -> tuple[str, int]:
+    if value in ("none", "trap-emulate", "hybrid"):
+        return value, 1
+    if value.startswith("nested:") and value[7:].isdigit() and int(value[7:]) >= 1:
+        return "nested", int(value[7:])
+    _fail(UsageError(f"--vmm {value}: expected none, trap-emulate, hybrid or nested:N"))
+
+
+@main.command("run")
+@click.argument("spec")
+@click.argument("program")
+@click.option(
+    "--vmm",
+    default="none",
+    show_default=True,
+    help="none, trap-emulate, hybrid or nested:N (N VMMs deep).",
+)
+@click.option(
+    "--budget",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most instructions to run.",
+)
+@click.option("--trace", is_flag=True, help="Print each instruction as it runs.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def run_command(spec: str, program: str, vmm: str, budget: int, trace: bool, fmt: str) -> None:
+    """Run PROGRAM (a guest program for SPEC) bare or under a VMM; print the final state."""
+    kind, depth = _vmm_kind(vmm)
+    isa = _guarded(partial(load_isa, spec))
+    assembled = _guarded(partial(load_program, program, isa))
+    control = context_example(isa) if kind != "none" else {}
+    machine = build_vmm(kind, isa, control, depth)
+    start = _guarded(partial(initial_state, isa, assembled))
+    result = _guarded(partial(run_program, machine, assembled, start, budget, trace))
+    final = state_entries(isa, result.final)
+    counters = getattr(machine, "counters", None)
+    if fmt == "json":
+        data = {
+            "schema": "pgv/run/1",
+            "isa": isa.name,
+            "vmm": vmm,
+            "steps": result.steps,
+            "halted": result.halted,
+            "final": {e.name: e.value for e in final},
+            "direct": getattr(counters, "direct", None),
+            "emulated": getattr(counters, "emulated", None),
+            "trace": list(result.trace),
+        }
+        click.echo(json.dumps(data, indent=2))
+        return
+    for line in result.trace:
+        click.echo(line)
+    click.echo(f"{isa.name} under {vmm}: {result.steps} steps; {result.halted}")
+    if counters is not None and hasattr(counters, "direct"):
+        click.echo(
+            f"run directly: {counters.direct}; emulated: {counters.emulated}; "
+            f"reflected traps: {counters.reflected}"
+        )
+    click.echo("final state (non-zero):")
+    for entry in final:
+        click.echo(f"  {entry.name} = {entry.text}")
+
+
+@main.command("confirm")
+@click.argument("spec")
+@click.option(
+    "--budget",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Random programs per VMM.",
+)
+@click.option(
+    "--max-length",
+    default=6,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most instructions per program.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_timeout_option
+@_cache_option
+def confirm_command(
+    spec: str, budget: int, max_length: int, fmt: str, timeout_ms: int, cache: bool
+) -> None:
+    """Confirm the theorems by running random programs bare and under each VMM
+    (trap-and-emulate, nested two deep, hybrid). Exit 1 on a disagreement."""
+    isa = _guarded(partial(load_isa, spec))
+    (analysis,) = _analyze_all([spec], timeout_ms, 1, cache)
+    result = confirm(isa, analysis, budget=budget, max_length=max_length)
+    if fmt == "json":
+        click.echo(json.dumps(confirmation_to_dict(result), indent=2))
+    else:
+        click.echo(render_confirmation_text(result), nl=False)
+    sys.exit(EXIT_FAILED if result.disagreements else EXIT_OK)
+
+
+@main.command("redpill")
+@click.argument("spec")
+@click.option(
+    "--random-budget",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Random tries per instruction, for comparison.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_timeout_option
+@_cache_option
+def redpill_command(spec: str, random_budget: int, fmt: str, timeout_ms: int, cache: bool) -> None:
+    """For each critical instruction, a program built from its z3 witness whose result
+    differs bare and under the trap-and-emulate VMM, run both ways."""
+    isa = _guarded(partial(load_isa, spec))
+    (analysis,) = _analyze_all([spec], timeout_ms, 1, cache)
+    pills = red_pills(isa, analysis, random_budget=random_budget)
+    if fmt == "json":
+        click.echo(json.dumps(red_pills_to_dict(analysis.isa, pills), indent=2))
+    else:
+        click.echo(render_red_pills_text(f"{isa.title} ({isa.name})", pills), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

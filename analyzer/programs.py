@@ -9,7 +9,9 @@ lines run in order.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,6 +190,9 @@ class _Assembler:
         for instruction in self.isa.instructions:
             if instruction.name == name:
                 return instruction
+        by_mnemonic = [i for i in self.isa.instructions if i.mnemonic.lower() == name.lower()]
+        if len(by_mnemonic) == 1:
+            return by_mnemonic[0]
         if quiet:
             return None
         raise self.fail(
@@ -257,6 +262,18 @@ class _Assembler:
 def _operand_list(instruction: ir.Instruction) -> str:
     fields = ", ".join(f"{p.name}: bits({p.width})" for p in instruction.operands)
     return f"'{instruction.name}' takes: {fields or 'no operands'}"
+
+
+@functools.cache
+def _usual_length(isa: ir.Isa) -> int | None:
+    """The most common fall-through length of the ISA's instructions (smallest on a tie),
+    for instructions that never fall through, such as a system call."""
+    counts = Counter(
+        length for i in isa.instructions if (length := fallthrough_length(isa, i)) is not None
+    )
+    if not counts:
+        return None
+    return min(counts, key=lambda k: (-counts[k], k))
 
 
 def fallthrough_length(isa: ir.Isa, instruction: ir.Instruction) -> int | None:

@@ -310,3 +310,57 @@ class ContextSearch:
     best: tuple[int, ...]
     verdict: Verdict
     notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """Random programs run bare and under one VMM (MODEL.md section 6)."""
+
+    vmm: str
+    programs: int
+    equivalent: bool
+    counterexample: tuple[str, ...]
+    initial: tuple[Entry, ...]
+    differences: tuple[str, ...]
+    guest_steps: int
+    direct: int
+    emulated: int
+    real_steps: int
+    resource_violations: tuple[str, ...]
+
+    @property
+    def direct_share(self) -> float:
+        """The share of guest instructions run directly on the real machine."""
+        return self.direct / self.guest_steps if self.guest_steps else 0.0
+
+    @property
+    def real_per_guest(self) -> float:
+        """Real-machine instructions per guest instruction (emulations not counted)."""
+        return self.real_steps / self.guest_steps if self.guest_steps else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """The theorems, confirmed (or not) by running programs under the VMMs."""
+
+    isa: IsaSummary
+    campaigns: tuple[Campaign, ...]
+    agreements: tuple[tuple[int, Verdict, str, str], ...]
+    """(theorem, static verdict, VMM, what the runs say)."""
+    disagreements: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RedPill:
+    """A program whose observable result differs bare and under trap-and-emulate."""
+
+    form: str
+    mnemonic: str
+    program: str
+    vmm_context: tuple[Entry, ...]
+    bare: tuple[Entry, ...]
+    virtualized: tuple[Entry, ...]
+    differences: tuple[str, ...]
+    random_tries: int | None
+    random_seconds: float
+    note: str = ""

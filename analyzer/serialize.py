@@ -11,12 +11,14 @@ from typing import Any
 from analyzer.results import (
     PROPERTIES,
     Analysis,
+    Confirmation,
     ContextSearch,
     Entry,
     ExtensionDiff,
     Finding,
     InstructionResult,
     IsaSummary,
+    RedPill,
     SourceRef,
     StateSummary,
     StateView,
@@ -255,4 +257,63 @@ def context_to_dict(search: ContextSearch) -> dict[str, Any]:
         "best": list(search.best),
         "some_setting_proves_theorem1": search.verdict.value,
         "notes": list(search.notes),
+    }
+
+
+def entries_to_dict(entries: tuple[Entry, ...]) -> dict[str, int]:
+    """Entries as a name-to-value mapping, in order."""
+    return {e.name: e.value for e in entries}
+
+
+def confirmation_to_dict(c: Confirmation) -> dict[str, Any]:
+    """A confirmation campaign as plain data (``pgv/confirm/1``)."""
+    return {
+        "schema": "pgv/confirm/1",
+        "isa": {"name": c.isa.name, "source": c.isa.source},
+        "campaigns": [
+            {
+                "vmm": k.vmm,
+                "programs": k.programs,
+                "equivalent": k.equivalent,
+                "counterexample": list(k.counterexample),
+                "initial": entries_to_dict(k.initial),
+                "differences": list(k.differences),
+                "guest_steps": k.guest_steps,
+                "direct": k.direct,
+                "emulated": k.emulated,
+                "real_steps": k.real_steps,
+                "direct_share": round(k.direct_share, 4),
+                "real_per_guest": round(k.real_per_guest, 4),
+                "resource_violations": list(k.resource_violations),
+            }
+            for k in c.campaigns
+        ],
+        "agreements": [
+            {"theorem": n, "static": v.value, "vmm": vmm, "runs": said}
+            for n, v, vmm, said in c.agreements
+        ],
+        "disagreements": list(c.disagreements),
+    }
+
+
+def red_pills_to_dict(isa: IsaSummary, pills: tuple[RedPill, ...]) -> dict[str, Any]:
+    """Red pills as plain data (``pgv/redpill/1``)."""
+    return {
+        "schema": "pgv/redpill/1",
+        "isa": {"name": isa.name, "source": isa.source},
+        "red_pills": [
+            {
+                "form": p.form,
+                "mnemonic": p.mnemonic,
+                "program": p.program,
+                "vmm_context": entries_to_dict(p.vmm_context),
+                "bare": entries_to_dict(p.bare),
+                "virtualized": entries_to_dict(p.virtualized),
+                "differences": list(p.differences),
+                "random_tries": p.random_tries,
+                "random_seconds": p.random_seconds,
+                "note": p.note,
+            }
+            for p in pills
+        ],
     }

@@ -22,10 +22,12 @@ from analyzer.report.common import (
 from analyzer.results import (
     PROPERTIES,
     Analysis,
+    Confirmation,
     ContextSearch,
     ExtensionDiff,
     InstrClass,
     InstructionResult,
+    RedPill,
     Verdict,
 )
 
@@ -51,6 +53,7 @@ def make_console(color: bool, width: int | None = None) -> tuple[Console, io.Str
         color_system="standard" if color else None,
         width=width or 140,
         highlight=False,
+        markup=False,
         emoji=False,
         legacy_windows=False,
     )
@@ -285,3 +288,82 @@ def _varying(search: ContextSearch) -> list[tuple[str, str]]:
         if where and len(where) < len(possible):
             rows.append((form, "; ".join(where)))
     return rows
+
+
+def render_confirmation_text(c: Confirmation, *, color: bool = False) -> str:
+    """Each VMM's campaign and how it bears on the theorems."""
+    console, buffer = make_console(color, None)
+    console.print(Text(f"Executable confirmation: {c.isa.title} ({c.isa.name})", style="bold"))
+    table = Table(box=box.ASCII, pad_edge=False)
+    for column in (
+        "VMM",
+        "programs",
+        "equivalent",
+        "direct share",
+        "real steps per guest",
+        "resource violations",
+    ):
+        table.add_column(column)
+    for k in c.campaigns:
+        table.add_row(
+            k.vmm,
+            str(k.programs),
+            "yes" if k.equivalent else "NO",
+            f"{k.direct_share:.2f}",
+            f"{k.real_per_guest:.2f}",
+            str(len(k.resource_violations)),
+        )
+    console.print(table)
+    for number, verdict, vmm, said in c.agreements:
+        console.print(f"Theorem {number} ({verdict.value}) / {vmm}: {said}")
+    for k in c.campaigns:
+        if not k.equivalent:
+            console.print(Text(f"Minimal diverging program under {k.vmm}:", style="bold"))
+            initial = ", ".join(f"{e.name}={e.text}" for e in k.initial) or "all zero"
+            console.print(f"  initial state: {initial}")
+            for line in k.counterexample:
+                console.print(f"  {line}")
+            console.print(f"  bare vs virtualized: {'; '.join(k.differences)}")
+    if c.disagreements:
+        console.print(Text("Disagreements with the static verdicts:", style="bold red"))
+        for d in c.disagreements:
+            console.print(f"  {d}")
+    else:
+        console.print("The executable results agree with the static verdicts.")
+    return buffer.getvalue()
+
+
+def render_red_pills_text(
+    isa_title: str, pills: tuple[RedPill, ...], *, color: bool = False
+) -> str:
+    """Each red pill: the program, and its result bare and under trap-and-emulate."""
+    console, buffer = make_console(color, None)
+    console.print(Text(f"Red pills: {isa_title}", style="bold"))
+    if not pills:
+        console.print("No critical instruction: nothing tells a guest it is virtualized.")
+    for p in pills:
+        console.print(Text(f"{p.form} ({p.mnemonic})", style="bold"))
+        if p.note:
+            console.print(f"  {p.note}")
+        if p.program:
+            for line in p.program.splitlines():
+                console.print(f"  | {line}")
+            context = ", ".join(f"{e.name}={e.text}" for e in p.vmm_context)
+            console.print(f"  the VMM runs the guest with: {context}")
+            table = Table(box=box.ASCII, pad_edge=False)
+            table.add_column("")
+            table.add_column("bare")
+            table.add_column("under trap-and-emulate")
+            bare = {e.name: e.text for e in p.bare}
+            virtual = {e.name: e.text for e in p.virtualized}
+            for difference in p.differences:
+                name = difference.split(":", 1)[0]
+                table.add_row(name, bare.get(name, "0"), virtual.get(name, "0"))
+            console.print(table)
+        tries = (
+            f"after {p.random_tries} random tries"
+            if p.random_tries is not None
+            else "not within the budget"
+        )
+        console.print(f"  random testing found a divergence {tries} ({p.random_seconds:.2f} s)")
+    return buffer.getvalue()

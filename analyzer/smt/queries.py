@@ -22,6 +22,56 @@ from analyzer.smt.solver import Answer, Outcome, Session
 Term = Any
 
 
+@dataclass(frozen=True)
+class RedPillStates:
+    """Concrete values (component, register or physical cell keys such as ``D[3]`` and
+    ``M[0x10]``) of a bare state and a real state, and the operands."""
+
+    bare: dict[str, int]
+    real: dict[str, int]
+    operands: dict[str, int]
+
+
+MAX_FILE_REGISTERS = 256
+
+
+def concrete_state(
+    reader: _ModelReader, state: SymState, accesses: Sequence[Access]
+) -> dict[str, int]:
+    """Every scalar, every register (files of up to MAX_FILE_REGISTERS, else the accessed
+    ones) and the physical cells behind the accessed addresses, read from a model."""
+    isa = reader.enc.isa
+    values: dict[str, int] = {}
+    for c in isa.state:
+        if c.count is None:
+            values[c.name] = reader.value(state[c.name])
+        elif c.count <= MAX_FILE_REGISTERS:
+            for i in range(c.count):
+                values[f"{c.name}[{i}]"] = reader.value(
+                    z3.Select(state[c.name], z3.BitVecVal(i, c.index_width))
+                )
+    memories = {m.name: m for m in isa.memories}
+    for access in accesses:
+        index = reader.value(access.index)
+        if access.array in memories:
+            memory = memories[access.array]
+            address = z3.BitVecVal(index, memory.address_width)
+            if access.physical:
+                physical = index
+            else:
+                _, term = reader.enc.translate(state, memory, address)
+                physical = reader.value(term)
+            values[f"{memory.name}[{physical}]"] = reader.value(
+                z3.Select(state[memory.name], z3.BitVecVal(physical, memory.address_width))
+            )
+        else:
+            component = isa.component(access.array)
+            values[f"{component.name}[{index}]"] = reader.value(
+                z3.Select(state[component.name], z3.BitVecVal(index, component.index_width))
+            )
+    return values
+
+
 @dataclass
 class _Pair:
     """Two runs of one instruction with the same operands, for two-state properties."""
@@ -295,13 +345,13 @@ class InstructionProver:
             lambda m: self._single(m, run, "vm_context state"),
         )
 
-    def execution_safe(self) -> Finding:
-        """Direct execution under vm_context is exact: it traps, or does what the bare
-        machine does from the same visible state, without the bare run changing control."""
+    def _unsafe(self) -> Outcome:
+        """A bare state and a vm_context state with the same visible state in which direct
+        execution does not trap yet differs from the bare run."""
         p = self.pair()
         bare, real = p.first, p.second
         changed, _ = self._changed(bare.pre, bare.post, self.control)
-        outcome = self.session.check(
+        return self.session.check(
             self._well_formed(bare),
             self._well_formed(real),
             self._pred("vm_context", real.pre),
@@ -310,6 +360,27 @@ class InstructionProver:
             z3.Not(real.trapped()),
             z3.Or(bare.trapped(), p.posts_differ, changed),
         )
+
+    def red_pill(self) -> RedPillStates | None:
+        """Complete concrete states for a red pill: the bare state, the real state the VMM
+        runs the guest in, and the operands; None when direct execution is exact."""
+        outcome = self._unsafe()
+        if outcome.answer is not Answer.SAT:
+            return None
+        p = self.pair()
+        accesses = [*p.first.accesses, *p.second.accesses, *p.probes]
+        reader = _ModelReader(self.enc, outcome.model, set())
+        return RedPillStates(
+            bare=concrete_state(reader, p.first.pre, accesses),
+            real=concrete_state(reader, p.second.pre, accesses),
+            operands={name: reader.value(term) for name, term in self.ops.items()},
+        )
+
+    def execution_safe(self) -> Finding:
+        """Direct execution under vm_context is exact: it traps, or does what the bare
+        machine does from the same visible state, without the bare run changing control."""
+        p = self.pair()
+        outcome = self._unsafe()
         return self._forall(
             outcome,
             "direct execution under vm_context matches the bare machine or traps",
@@ -466,3 +537,38 @@ class _ModelReader:
                 ]
             out.append((access.array, shown, width, cells))
         return sorted(out, key=lambda row: (row[0], row[1]))
+
+
+def context_example(isa: ir.Isa) -> dict[str, int | tuple[int, ...]]:
+    """A concrete choice of every mode and control component (mapping aside) satisfying
+    ``vm_context`` and the invariants, as close to all-zero as z3 finds: the real control
+    state a generic VMM runs its guests in."""
+    from analyzer.smt.solver import fresh_context
+
+    fresh_context()
+    encoder = Encoder(isa)
+    state = fresh_state(isa, "ctx")
+    optimizer = z3.Optimize()
+    optimizer.set("timeout", 10_000)
+    optimizer.add(encoder.predicate("vm_context", state), encoder.invariants(state))
+    owned = [c for c in isa.of_kind(ir.Kind.MODE, ir.Kind.CONTROL) if not c.mapping]
+    for c in owned:
+        if c.count is None:
+            optimizer.add_soft(state[c.name] == 0)
+        else:
+            for i in range(c.count):
+                optimizer.add_soft(z3.Select(state[c.name], i) == 0)
+    if optimizer.check() != z3.sat:
+        raise ValueError(f"{isa.source}: no state satisfies vm_context and the invariants")
+    model = optimizer.model()
+
+    def value(term: Term) -> int:
+        return int(model.eval(term, model_completion=True).as_long())
+
+    out: dict[str, int | tuple[int, ...]] = {}
+    for c in owned:
+        if c.count is None:
+            out[c.name] = value(state[c.name])
+        else:
+            out[c.name] = tuple(value(z3.Select(state[c.name], i)) for i in range(c.count))
+    return out
