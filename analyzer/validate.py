@@ -448,6 +448,7 @@ class _Elaborator:
             else:
                 width = self.width_of(decl.result.width, _Scope())
                 body = self.expr(decl.body, scope, width)
+                self.check_width(body, width, decl.body.span, f"the body of '{name}'")
         finally:
             self.in_progress.pop()
         function = ir.Function(name, tuple(params), width, body, decl.opaque, decl.span)

@@ -226,7 +226,10 @@ class Encoder:
         for name, stores in frame.arrays.items():
             array = pre[name]
             for path, index, new in stores:
-                array = z3.If(path, z3.Store(array, index, new), array)
+                # A store under a condition keeps the old cell otherwise: one Store term, not
+                # an if-then-else of arrays, which z3 decides far more slowly.
+                value = new if z3.is_true(path) else z3.If(path, new, z3.Select(array, index))
+                array = z3.Store(array, index, value)
             values[name] = array
         return SymState(pre.isa, tag, values)
 
