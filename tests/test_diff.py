@@ -37,7 +37,7 @@ def test_diff_reports_changed_added_removed(tmp_path: Path) -> None:
     rdmode = next(c for c in diff.changes if c.name == "rdmode")
     assert "class: privileged -> critical" in rdmode.what
     assert rdmode.after is not None and rdmode.after.behavior_kind == "mode"
-    (t1_before, t1_after), _, (t3_before, t3_after) = diff.theorem_pairs()
+    (t1_before, t1_after), _, (_, t3_after) = diff.theorem_pairs()
     assert (t1_before.verdict, t1_after.verdict) == (Verdict.PROVED, Verdict.REFUTED)
     assert t1_after.offending == ("RDMODE", "RDL")
     assert t3_after.offending == ("RDL",)  # mode sensitivity is not user sensitivity

@@ -14,6 +14,7 @@ RANK = {
     "analyzer.syntax": 0,
     "analyzer.results": 0,
     "analyzer.serialize": 0,
+    "analyzer.literature": 0,
     "analyzer.parse": 1,
     "analyzer.validate": 2,
     "analyzer.pretty": 2,
@@ -95,6 +96,21 @@ def test_imports_flow_one_way() -> None:
             ):
                 problems.append(f"renderer {importer} imports {imported}")
     assert not problems, "\n".join(problems)
+
+
+def test_classifier_never_reads_the_literature() -> None:
+    for path in sorted(ANALYZER.rglob("*.py")):
+        importer = module_name(path)
+        if importer.startswith(
+            (
+                "analyzer.smt",
+                "analyzer.classify",
+                "analyzer.theorems",
+                "analyzer.analysis",
+                "analyzer.validate",
+            )
+        ):
+            assert not any(i.startswith("analyzer.literature") for i in imports(path)), importer
 
 
 def test_every_module_has_a_layer() -> None:
