@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
+from itertools import product
 from typing import Any
 
 import networkx as nx  # type: ignore[import-untyped,unused-ignore]
@@ -235,8 +236,9 @@ def writes_of(graph: Any, instruction: str) -> list[str]:
 # ---------------------------------------------------------------- modes
 
 
-def _mask(value: int, width: int) -> int:
-    return value & ((1 << width) - 1) if width else int(bool(value))
+def _ones(width: int) -> int:
+    """All bits of a value of ``width`` (a boolean counts as one bit)."""
+    return (1 << max(width, 1)) - 1
 
 
 def _signed(value: int, width: int) -> int:
@@ -247,13 +249,10 @@ _ARITH: dict[str, Callable[[int, int, int], int]] = {
     "+": lambda a, b, w: a + b,
     "-": lambda a, b, w: a - b,
     "*": lambda a, b, w: a * b,
-    "&": lambda a, b, w: a & b,
-    "|": lambda a, b, w: a | b,
-    "^": lambda a, b, w: a ^ b,
     "<<": lambda a, b, w: a << b if b < w else 0,
     ">>": lambda a, b, w: a >> b,
-    "and": lambda a, b, w: a and b,
-    "or": lambda a, b, w: a or b,
+    "udiv": lambda a, b, w: a // b if b else _ones(w),
+    "urem": lambda a, b, w: a % b if b else a,
 }
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
     "==": lambda a, b: a == b,
@@ -262,62 +261,130 @@ _COMPARE: dict[str, Callable[[int, int], bool]] = {
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
+    "slt": lambda a, b: a < b,
+    "sle": lambda a, b: a <= b,
+    "sgt": lambda a, b: a > b,
+    "sge": lambda a, b: a >= b,
 }
 
+Bits = tuple[int, int]
+"""A partly known value: (value, mask of the bits known); unknown bits of value are 0."""
 
-def evaluate(expr: ir.Expr, values: Mapping[str, int]) -> int | None:
-    """The value of a state predicate's expression given some entries (``"X"`` for a scalar,
-    ``"F[3]"`` for a register of a file), or None when it needs anything not given (an
-    operand, memory, a function) or an operator this small evaluator does not cover."""
+
+def _known(value: int, width: int) -> Bits:
+    return value & _ones(width), _ones(width)
+
+
+class _Env:
+    """What a partial evaluation knows: state entries, local names, and the functions."""
+
+    def __init__(
+        self, values: Mapping[str, int], isa: ir.Isa | None, local: Mapping[str, Bits] | None
+    ) -> None:
+        self.values = values
+        self.isa = isa
+        self.local = dict(local or {})
+        self.depth = 0
+
+    def bind(self, local: Mapping[str, Bits]) -> _Env:
+        env = _Env(self.values, self.isa, local)
+        env.depth = self.depth + 1
+        return env
+
+
+def _bits(expr: ir.Expr, env: _Env) -> Bits:
+    """The bits of ``expr`` that the environment decides (bitwise three-valued evaluation)."""
+    values = env.values
+    w = expr.width
+    full = _ones(w)
     match expr:
         case ir.Const(value=value):
-            return value
+            return _known(value, w)
         case ir.BoolConst(value=value):
-            return int(value)
+            return _known(int(value), w)
         case ir.StateRead(name=name):
-            return values.get(name)
+            v = values.get(name)
+            return (0, 0) if v is None else _known(v, w)
         case ir.FileRead(name=name, index=ir.Const(value=index)):
-            return values.get(f"{name}[{index}]")
-        case ir.Unary(op=op, operand=operand, width=width):
-            a = evaluate(operand, values)
-            if a is None:
-                return None
-            if op == "not":
-                return int(not a)
-            return _mask(-a if op == "-" else ~a, width)
-        case ir.Binary(op=op, left=left, right=right, width=width) if op in _ARITH:
-            a, b = evaluate(left, values), evaluate(right, values)
-            if a is None or b is None:
-                return None
-            return _mask(int(_ARITH[op](a, b, width)), width)
+            v = values.get(f"{name}[{index}]")
+            return (0, 0) if v is None else _known(v, w)
+        case ir.Unary(op=op, operand=operand):
+            v, k = _bits(operand, env)
+            if op in ("~", "not"):
+                return ~v & k, k
+            return _known(-v, w) if k == full else (0, 0)
+        case ir.Binary(op=op, left=left, right=right):
+            (a, ka), (b, kb) = _bits(left, env), _bits(right, env)
+            if op in ("&", "and"):
+                k = (ka & kb) | (ka & ~a) | (kb & ~b)
+                return a & b & k, k & full
+            if op in ("|", "or"):
+                k = (ka & kb) | (ka & a) | (kb & b)
+                return (a | b) & k, k & full
+            if op == "^":
+                return (a ^ b) & ka & kb, ka & kb
+            if op == "*" and ((ka == full and a == 0) or (kb == full and b == 0)):
+                return 0, full
+            if op in _ARITH and ka == full and kb == full:
+                return _known(_ARITH[op](a, b, w), w)
+            return 0, 0
         case ir.Compare(op=op, left=left, right=right):
-            a, b = evaluate(left, values), evaluate(right, values)
-            if a is None or b is None:
-                return None
+            (a, ka), (b, kb) = _bits(left, env), _bits(right, env)
+            if ka != _ones(left.width) or kb != _ones(right.width):
+                if op in ("==", "!=") and ka & kb & (a ^ b):
+                    return _known(int(op == "!="), w)  # a known bit differs
+                return 0, 0
             if op.startswith("s"):
                 a, b = _signed(a, left.width), _signed(b, right.width)
-                op = {"slt": "<", "sle": "<=", "sgt": ">", "sge": ">="}[op]
-            return int(_COMPARE[op](a, b))
+            return _known(int(_COMPARE[op](a, b)), w)
         case ir.Ite(cond=cond, then=then, other=other):
-            c = evaluate(cond, values)
-            return None if c is None else evaluate(then if c else other, values)
+            c, kc = _bits(cond, env)
+            (a, ka), (b, kb) = _bits(then, env), _bits(other, env)
+            if kc:
+                return (a, ka) if c else (b, kb)
+            k = ka & kb & ~(a ^ b)
+            return a & k, k
         case ir.Extract(operand=operand, hi=hi, lo=lo):
-            a = evaluate(operand, values)
-            return None if a is None else _mask(a >> lo, hi - lo + 1)
+            v, k = _bits(operand, env)
+            m = _ones(hi - lo + 1)
+            return (v >> lo) & m, (k >> lo) & m
         case ir.Concat(parts=parts):
-            total = 0
+            v = k = 0
             for part in parts:
-                v = evaluate(part, values)
-                if v is None:
-                    return None
-                total = (total << part.width) | v
-            return total
-        case ir.Extend(signed=signed, operand=operand, width=width):
-            a = evaluate(operand, values)
-            if a is None:
-                return None
-            return _mask(_signed(a, operand.width), width) if signed else a
-    return None
+                pv, pk = _bits(part, env)
+                v, k = (v << part.width) | pv, (k << part.width) | pk
+            return v, k
+        case ir.Extend(signed=signed, operand=operand):
+            v, k = _bits(operand, env)
+            n = operand.width
+            high = full & ~_ones(n)
+            if not signed:
+                return v, k | high
+            if k >> (n - 1) & 1:
+                return (v | high if v >> (n - 1) & 1 else v), k | high
+            return v, k & _ones(n - 1)
+        case ir.LocalRef(name=name):
+            return env.local.get(name, (0, 0))
+        case ir.Call(function=function, args=args) if env.isa is not None and env.depth < 16:
+            called = env.isa.function(function)
+            bound = {p.name: _bits(a, env) for p, a in zip(called.params, args, strict=True)}
+            return _bits(called.body, env.bind(bound))
+    return 0, 0
+
+
+def evaluate(
+    expr: ir.Expr,
+    values: Mapping[str, int],
+    isa: ir.Isa | None = None,
+    local: Mapping[str, Bits] | None = None,
+) -> int | None:
+    """The value of an expression given some entries (``"X"`` for a scalar, ``"F[3]"`` for a
+    register of a file), or None when it depends on anything not given (an operand, memory, a
+    function, a local name). Bitwise three-valued: ``x | 1`` has bit 0 set and ``if c then 1
+    else 1`` is 1, whatever x and c are. With ``isa``, calls evaluate the function's body;
+    ``local`` gives known bits of local names."""
+    value, known = _bits(expr, _Env(values, isa, local))
+    return value if known == _ones(expr.width) else None
 
 
 def mode_of(isa: ir.Isa, values: Mapping[str, int]) -> str | None:
@@ -338,25 +405,70 @@ def _view_values(view: StateView) -> dict[str, int]:
     return {e.name: e.value for e in view.entries}
 
 
-def _mode_targets(isa: ir.Isa, instruction: ir.Instruction) -> set[str] | None:
-    """The modes ``instruction``'s assignments can set, when every assignment to a mode
-    component is a constant (and the mode is one scalar); None when that cannot be read off."""
-    modes = list(isa.of_kind(ir.Kind.MODE))
-    if len(modes) != 1 or modes[0].count is not None:
-        return None
-    (mode,) = modes
-    targets: set[str] = set()
-    for stmt in ir.walk_stmts(instruction.body):
-        if isinstance(stmt, ir.Assign) and isinstance(stmt.target, ir.StateTarget):
-            if stmt.target.name != mode.name:
-                continue
-            if not isinstance(stmt.value, ir.Const):
-                return None
-            target = mode_of(isa, {mode.name: stmt.value.value})
-            if target is None:
-                return None
-            targets.add(target)
-    return targets
+def _mode_assignments(isa: ir.Isa) -> list[dict[str, int]]:
+    """Every assignment of values to the mode components (all scalar, 8 bits in all at most);
+    empty when there are too many to enumerate."""
+    modes = isa.of_kind(ir.Kind.MODE)
+    if any(c.count is not None for c in modes) or sum(c.width for c in modes) > 8:
+        return []
+    names = [c.name for c in modes]
+    ranges = [range(1 << c.width) for c in modes]
+    return [dict(zip(names, values, strict=True)) for values in product(*ranges)]
+
+
+def _reachable_modes(
+    isa: ir.Isa,
+    body: tuple[ir.Stmt, ...],
+    values: dict[str, int],
+    pre: str,
+    local: dict[str, Bits] | None = None,
+) -> tuple[bool, set[str]]:
+    """Walk ``body`` from a state whose mode components have ``values`` (only those known):
+    (whether it surely traps, the modes other than ``pre`` its mode assignments may set).
+    A trap or branch condition decided by the mode alone prunes the walk."""
+    local = dict(local or {})
+    changes: set[str] = set()
+    mode_names = {c.name for c in isa.of_kind(ir.Kind.MODE)}
+    for stmt in body:
+        match stmt:
+            case ir.Let(name=name, value=value):
+                local[name] = _bits(value, _Env(values, isa, local))
+            case ir.Trap(when=when):
+                if when is None or evaluate(when, values, isa, local) == 1:
+                    return True, set()
+            case ir.If(cond=cond, then=then, other=other):
+                c = evaluate(cond, values, isa, local)
+                branches = [b for b, taken in ((then, 1), (other, 0)) if c is None or c == taken]
+                walked = [_reachable_modes(isa, b, values, pre, local) for b in branches]
+                if all(traps for traps, _ in walked):
+                    return True, set()
+                for _, found in walked:
+                    changes |= found
+            case ir.Assign(target=ir.StateTarget(name=name), value=value) if name in mode_names:
+                v = evaluate(value, values, isa, local)
+                post = None if v is None else mode_of(isa, {**values, name: v})
+                changes |= {SUPERVISOR, USER} if post is None else {post}
+            case ir.Assign(target=ir.FileTarget(name=name)) if name in mode_names:
+                changes |= {SUPERVISOR, USER}
+    return False, changes - {pre}
+
+
+def ir_mode_changes(isa: ir.Isa, instruction: ir.Instruction, pre: str) -> set[str]:
+    """The modes (supervisor, user) the IR lets ``instruction`` move to from mode ``pre``
+    without trapping: an over-approximation, pruned only where the mode alone decides a trap,
+    a branch or the value assigned."""
+    mode_names = {c.name for c in isa.of_kind(ir.Kind.MODE)}
+    if not instruction_access(isa, instruction).writes & mode_names:
+        return set()
+    found: set[str] = set()
+    candidates = [v for v in _mode_assignments(isa) if mode_of(isa, v) == pre]
+    if not _mode_assignments(isa):
+        candidates = [{}]  # nothing known about the mode: prune nothing
+    for values in candidates:
+        traps, changes = _reachable_modes(isa, instruction.body, values, pre)
+        if not traps:
+            found |= changes
+    return found & {SUPERVISOR, USER}
 
 
 def _witnessed(isa: ir.Isa, finding: Finding) -> tuple[str, str] | None:
@@ -384,18 +496,14 @@ def _transitions(
             shown[pair] = f"{prop.replace('_', ' ')} witness: {pair[0]} before, {pair[1]} after"
     for (pre, post), evidence in sorted(shown.items()):
         yield pre, post, SHOWN, evidence
-    mode_names = {c.name for c in isa.of_kind(ir.Kind.MODE)}
-    writes_mode = bool(instruction_access(isa, instruction).writes & mode_names)
     if (
-        not writes_mode
-        or result.unmodelled is not None
+        result.unmodelled is not None
         or result.always_traps.verdict is Verdict.PROVED
         or result.control_sensitive.verdict is Verdict.REFUTED
     ):
         return
-    targets = _mode_targets(isa, instruction)
     for pre, post in ((SUPERVISOR, USER), (USER, SUPERVISOR)):
-        if (pre, post) in shown or (targets is not None and post not in targets):
+        if (pre, post) in shown or post not in ir_mode_changes(isa, instruction, pre):
             continue
         if pre == USER and result.user_control_sensitive.verdict is Verdict.REFUTED:
             continue  # proved: never changes control state from user mode without trapping

@@ -20,7 +20,9 @@ from analyzer.graphs import (
     TRAP,
     USER,
     component_node,
+    evaluate,
     instruction_node,
+    ir_mode_changes,
     mode_of,
     mode_transition_graph,
     mode_transition_mermaid,
@@ -351,3 +353,23 @@ def test_verdicts_shown_are_the_analysis_verdicts(page: str, analysis: Analysis)
     }
     assert theorems == {str(t.number): t.verdict.value for t in analysis.theorems}
     assert all(t.verdict is Verdict.PROVED for t in analysis.theorems)
+
+
+def test_ir_mode_changes_prune_by_the_mode(isa: ir.Isa) -> None:
+    text = PG74.read_text() + (
+        '\ninstruction orm(v: bits(1)) mnemonic "ORM" cite "test" {\n  M := M | v\n}\n'
+        'instruction grd(v: bits(1)) mnemonic "GRD" cite "test" {\n'
+        "  if M == 0 {\n    M := v\n  }\n  P := P + 1\n}\n"
+    )
+    extended = load_isa_text(text, "isa_specs/pg74more.isa")
+    # M | v keeps M = 1: no way out of user mode; from supervisor it may set user mode.
+    assert ir_mode_changes(extended, extended.instruction("orm"), USER) == set()
+    assert ir_mode_changes(extended, extended.instruction("orm"), SUPERVISOR) == {USER}
+    assert ir_mode_changes(extended, extended.instruction("grd"), USER) == set()
+    assert ir_mode_changes(extended, extended.instruction("grd"), SUPERVISOR) == {USER}
+    # LPSW traps in user mode; RDMODE writes no mode component.
+    assert ir_mode_changes(isa, isa.instruction("lpsw"), USER) == set()
+    assert ir_mode_changes(isa, isa.instruction("lpsw"), SUPERVISOR) == {USER}
+    assert ir_mode_changes(isa, isa.instruction("rdmode"), SUPERVISOR) == set()
+    bits = ir.Binary("|", ir.StateRead("M", 1), ir.OperandRef("v", 1), 1)
+    assert evaluate(bits, {"M": 1}) == 1 and evaluate(bits, {"M": 0}) is None
