@@ -236,12 +236,12 @@ def sets_svg(analysis: Analysis) -> str:
         'stroke-width="2" data-set="privileged"/>',
         '<circle cx="370" cy="320" r="90" fill="#f6b26b" fill-opacity="0.30" stroke="#b45f06" '
         'stroke-width="2" data-set="user-sensitive"/>',
-        f'<text x="150" y="48" style="{_SVG_FONT};font-size:15px;font-weight:bold" '
+        f'<text x="30" y="60" style="{_SVG_FONT};font-size:15px;font-weight:bold" '
         f'fill="#b00020">sensitive ({_set_size(regions, "sensitive")})</text>',
         f'<text x="560" y="62" style="{_SVG_FONT};font-size:15px;font-weight:bold" '
         f'fill="#38761d">privileged ({_set_size(regions, "privileged")})</text>',
-        f'<text x="272" y="402" text-anchor="end" '
-        f'style="{_SVG_FONT};font-size:13px;font-weight:bold" '
+        f'<text x="282" y="365" text-anchor="end" '
+        f'style="{_SVG_FONT};font-size:12px;font-weight:bold" '
         f'fill="#b45f06">user sensitive ({_set_size(regions, "user")})</text>',
     ]
 
