@@ -8,7 +8,6 @@ import itertools
 from collections.abc import Iterable
 
 from analyzer import ir
-from analyzer.errors import UsageError
 from analyzer.results import Analysis, ContextSearch, Finding, Setting, Verdict
 from analyzer.smt.encode import Encoder
 from analyzer.smt.queries import InstructionProver
@@ -16,23 +15,35 @@ from analyzer.smt.solver import Session, fresh_context
 
 MAX_SETTING_BITS = 12
 
+Assignment = tuple[tuple[ir.Field, int], ...]
 
-def _settings(isa: ir.Isa) -> list[dict[str, int]]:
-    fields = [isa.component(name) for name in isa.settable]
-    bits = sum(f.width for f in fields)
-    if bits > MAX_SETTING_BITS:
-        raise UsageError(
-            f"{isa.source}: the settable fields have {bits} bits in all; the search enumerates "
-            f"at most {MAX_SETTING_BITS} (2^{MAX_SETTING_BITS} settings)"
-        )
-    ranges = [range(1 << f.width) for f in fields]
-    return [dict(zip(isa.settable, combo, strict=True)) for combo in itertools.product(*ranges)]
+
+def _settings(isa: ir.Isa, declared: list[int] | None) -> tuple[list[Assignment], bool]:
+    """The settings to try, and whether they are all the settings there are.
+
+    Up to MAX_SETTING_BITS bits in all, every setting. Beyond, each field all-zeros or
+    all-ones (every combination), plus the setting the declared vm_context admits."""
+    fields = isa.settable
+    if sum(f.width for f in fields) <= MAX_SETTING_BITS:
+        ranges = [range(1 << f.width) for f in fields]
+        return [
+            tuple(zip(fields, combo, strict=True)) for combo in itertools.product(*ranges)
+        ], True
+    extremes = [(0, (1 << f.width) - 1) for f in fields]
+    candidates = [tuple(zip(fields, combo, strict=True)) for combo in itertools.product(*extremes)]
+    if declared is not None:
+        own = tuple(zip(fields, declared, strict=True))
+        if own not in candidates:
+            candidates.append(own)
+    return candidates, False
 
 
 def search_contexts(isa: ir.Isa, analysis: Analysis, timeout_ms: int) -> ContextSearch:
     """For every setting of the settable fields, which sensitive instructions trap in every
     user state with that setting (and behave as P&G require in supervisor mode)."""
-    settings = _settings(isa)
+    fresh_context()
+    probe = InstructionProver(isa, isa.instructions[0], Encoder(isa), Session(timeout_ms))
+    settings, exhaustive = _settings(isa, probe.context_fields(isa.settable))
     pairs = list(zip(isa.instructions, analysis.instructions, strict=True))
     sensitive = [i for i, r in pairs if r.sensitive is not Verdict.REFUTED]
     timing = [
@@ -43,8 +54,6 @@ def search_contexts(isa: ir.Isa, analysis: Analysis, timeout_ms: int) -> Context
     traps: dict[str, list[Finding]] = {}
     possible: list[bool] = []
     declared: list[bool] = []
-    fresh_context()
-    probe = InstructionProver(isa, isa.instructions[0], Encoder(isa), Session(timeout_ms))
     for fields in settings:
         possible.append(probe.fields_possible(fields))
         declared.append(probe.context_allows(fields))
@@ -64,7 +73,7 @@ def search_contexts(isa: ir.Isa, analysis: Analysis, timeout_ms: int) -> Context
         timed = tuple(i.form for i in timing if traps[i.name][index].verdict is Verdict.PROVED)
         results.append(
             Setting(
-                tuple(fields.items()),
+                tuple((f.label, v) for f, v in fields),
                 possible[index],
                 trapping,
                 escaping,
@@ -79,9 +88,15 @@ def search_contexts(isa: ir.Isa, analysis: Analysis, timeout_ms: int) -> Context
     best = tuple(i for i in usable if score[i] == most)
     verdict = _any(results[i].theorem1 for i in usable)
     notes = _notes(isa, results, best)
+    if not exhaustive:
+        notes = (
+            f"the settable fields have more than {MAX_SETTING_BITS} bits: the search tried each "
+            "field all-zeros and all-ones, and the declared vm_context's own setting",
+            *notes,
+        )
     return ContextSearch(
         analysis.isa,
-        tuple((f, isa.component(f).width) for f in isa.settable),
+        tuple((f.label, f.width) for f in isa.settable),
         tuple(i.form for i in sensitive),
         tuple(i.form for i in timing),
         tuple(results),

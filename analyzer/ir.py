@@ -396,6 +396,29 @@ def _find_unmodelled(body: tuple[Stmt, ...]) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Field:
+    """Bits ``hi`` to ``lo`` of a scalar control component: what ``vmm sets`` names."""
+
+    name: str
+    hi: int
+    lo: int
+    whole: bool = True
+
+    @property
+    def width(self) -> int:
+        return self.hi - self.lo + 1
+
+    @property
+    def label(self) -> str:
+        """``IOPL``, ``CR0[4]`` or ``CR3[31:16]``."""
+        if self.whole:
+            return self.name
+        return (
+            f"{self.name}[{self.hi}]" if self.hi == self.lo else f"{self.name}[{self.hi}:{self.lo}]"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Isa:
     """A whole, validated ISA description (an extension is merged with its base)."""
 
@@ -409,7 +432,7 @@ class Isa:
     functions: tuple[Function, ...]
     handlers: tuple[Handler, ...]
     instructions: tuple[Instruction, ...]
-    settable: tuple[str, ...] = ()
+    settable: tuple[Field, ...] = ()
     pc: str | None = None
     """The component that addresses the next instruction (for running programs)."""
     base: str | None = None

@@ -342,7 +342,13 @@ class _ToSyntax(Transformer[Token, Any]):
         return s.SHandler(kind, vector, rest[2], replace, self._sp(meta))
 
     def settable_decl(self, meta: Any, items: list[Any]) -> s.SSettable:
-        return s.SSettable(tuple((str(t), _tspan(self.f, t)) for t in items), self._sp(meta))
+        return s.SSettable(tuple(items), self._sp(meta))
+
+    def field_ref(self, meta: Any, items: list[Any]) -> s.SFieldRef:
+        bits = [_number(t) for t in items[1:]]
+        hi = bits[0] if bits else None
+        lo = bits[1] if len(bits) > 1 else hi
+        return s.SFieldRef(str(items[0]), hi, lo, self._sp(meta))
 
     def pc_decl(self, meta: Any, items: list[Any]) -> s.SPc:
         return s.SPc(str(items[0]), _tspan(self.f, items[0]))

@@ -40,7 +40,7 @@ def pretty(isa: ir.Isa) -> str:
     out += [_function(f) for f in isa.functions]
     out += [_handler(h) for h in isa.handlers]
     if isa.settable:
-        out.append("vmm sets " + ", ".join(isa.settable))
+        out.append("vmm sets " + ", ".join(f.label for f in isa.settable))
     if isa.pc is not None:
         out.append(f"pc {isa.pc}")
     out += [_instruction(i) for i in isa.instructions]

@@ -266,8 +266,18 @@ class SMember:
 
 
 @dataclass(frozen=True, slots=True)
+class SFieldRef:
+    """``NAME``, ``NAME[bit]`` or ``NAME[hi:lo]`` in ``vmm sets``."""
+
+    name: str
+    hi: int | None
+    lo: int | None
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class SSettable:
-    names: tuple[tuple[str, Span], ...]
+    fields: tuple[SFieldRef, ...]
     span: Span = field(compare=False)
 
 

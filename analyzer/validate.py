@@ -482,24 +482,37 @@ class _Elaborator:
                     out.append(self.condition(decl.body, _Scope(what="invariant")))
         return tuple(out)
 
-    def _settable(self) -> tuple[str, ...]:
-        names: list[str] = []
+    def _settable(self) -> tuple[ir.Field, ...]:
+        fields: list[ir.Field] = []
         for decl in self.decls:
             if not isinstance(decl, s.SSettable):
                 continue
-            for name, span in decl.names:
-                component = self.state.get(name)
+            for ref in decl.fields:
+                component = self.state.get(ref.name)
                 if component is None:
-                    self.fail(span, f"unknown state component '{name}'", suggest(name, self.state))
-                elif not component.is_control or component.count is not None:
                     self.fail(
-                        span,
-                        f"'{name}' is not a scalar mode or control component; a VMM "
-                        "sets only control state",
+                        ref.span,
+                        f"unknown state component '{ref.name}'",
+                        suggest(ref.name, self.state),
                     )
-                elif name not in names:
-                    names.append(name)
-        return tuple(names)
+                    continue
+                if not component.is_control or component.count is not None:
+                    self.fail(
+                        ref.span,
+                        f"'{ref.name}' is not a scalar mode or control "
+                        "component; a VMM sets only control state",
+                    )
+                    continue
+                whole = ref.hi is None
+                hi = component.width - 1 if ref.hi is None else ref.hi
+                lo = 0 if ref.lo is None else ref.lo
+                if not 0 <= lo <= hi < component.width:
+                    self.fail(ref.span, f"bit range [{hi}:{lo}] is outside bits({component.width})")
+                    continue
+                field_ = ir.Field(ref.name, hi, lo, whole)
+                if field_ not in fields:
+                    fields.append(field_)
+        return tuple(fields)
 
     def _pc(self) -> str | None:
         """The declared ``pc`` component, else the visible scalar with a usual PC name."""

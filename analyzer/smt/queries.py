@@ -7,7 +7,7 @@ model as witness and REFUTED when unsatisfiable. A timeout is UNKNOWN, never a s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,13 @@ def concrete_state(
                 z3.Select(state[component.name], z3.BitVecVal(index, component.index_width))
             )
     return values
+
+
+Setting = Sequence[tuple[ir.Field, int]]
+
+
+def _field_terms(state: SymState, fields: Setting) -> list[Term]:
+    return [z3.Extract(f.hi, f.lo, state[f.name]) == value for f, value in fields]
 
 
 @dataclass
@@ -181,13 +188,11 @@ class InstructionProver:
             lambda m: self._single(m, run, f"{label} state, no trap"),
         )
 
-    def traps_with_fields(self, fields: Mapping[str, int]) -> Finding:
+    def traps_with_fields(self, fields: Setting) -> Finding:
         """Traps in every user state whose control ``fields`` have the given values."""
         pre = self.run.pre
-        context = z3.And(
-            self._pred("user", pre), *[pre[name] == value for name, value in fields.items()]
-        )
-        label = "user, " + ", ".join(f"{name}={value}" for name, value in fields.items())
+        context = z3.And(self._pred("user", pre), *_field_terms(pre, fields))
+        label = "user, " + ", ".join(f"{f.label}={value}" for f, value in fields)
         return self.traps_under(context, label)
 
     def supervisor_behaviour(self) -> Finding:
@@ -217,25 +222,30 @@ class InstructionProver:
             self._single(runs.model, run, "supervisor state, runs"),
         )
 
-    def fields_possible(self, fields: Mapping[str, int]) -> bool:
+    def fields_possible(self, fields: Setting) -> bool:
         """Some well-formed user state has these field values (else the setting is void)."""
         pre = self.run.pre
         outcome = self.session.check(
-            self.enc.invariants(pre),
-            self._pred("user", pre),
-            *[pre[name] == value for name, value in fields.items()],
+            self.enc.invariants(pre), self._pred("user", pre), *_field_terms(pre, fields)
         )
         return outcome.answer is not Answer.UNSAT
 
-    def context_allows(self, fields: Mapping[str, int]) -> bool:
+    def context_allows(self, fields: Setting) -> bool:
         """The declared vm_context admits a state with these field values."""
         pre = self.run.pre
         outcome = self.session.check(
-            self.enc.invariants(pre),
-            self._pred("vm_context", pre),
-            *[pre[name] == value for name, value in fields.items()],
+            self.enc.invariants(pre), self._pred("vm_context", pre), *_field_terms(pre, fields)
         )
         return outcome.answer is Answer.SAT
+
+    def context_fields(self, fields: Sequence[ir.Field]) -> list[int] | None:
+        """Values of ``fields`` in some state the declared vm_context admits."""
+        pre = self.run.pre
+        outcome = self.session.check(self.enc.invariants(pre), self._pred("vm_context", pre))
+        if outcome.answer is not Answer.SAT:
+            return None
+        reader = _ModelReader(self.enc, outcome.model, set())
+        return [reader.value(z3.Extract(f.hi, f.lo, pre[f.name])) for f in fields]
 
     def control_sensitive(self, user_only: bool = False) -> Finding:
         """Some non-trapping run changes a control or timing component."""
@@ -522,9 +532,9 @@ class _ModelReader:
                 cells = []
                 for _, state in labelled:
                     array = state[memory.name] if access.physical else self.enc.view(state, memory)
-                    cells.append(
-                        self.value(z3.Select(array, z3.BitVecVal(index, memory.address_width)))
-                    )
+                    cell = z3.Select(array, z3.BitVecVal(index, memory.address_width))
+                    # A translated view carries a valid bit above the cell: show the cell.
+                    cells.append(self.value(z3.Extract(width - 1, 0, cell)))
             else:
                 component = isa.component(access.array)
                 width = component.width
@@ -541,26 +551,34 @@ class _ModelReader:
 
 def context_example(isa: ir.Isa) -> dict[str, int | tuple[int, ...]]:
     """A concrete choice of every mode and control component (mapping aside) satisfying
-    ``vm_context`` and the invariants, as close to all-zero as z3 finds: the real control
-    state a generic VMM runs its guests in."""
+    ``vm_context`` and the invariants, as close to all-zero as a few tries find: the real
+    control state a generic VMM runs its guests in."""
     from analyzer.smt.solver import fresh_context
 
     fresh_context()
     encoder = Encoder(isa)
     state = fresh_state(isa, "ctx")
-    optimizer = z3.Optimize()
-    optimizer.set("timeout", 10_000)
-    optimizer.add(encoder.predicate("vm_context", state), encoder.invariants(state))
+    solver = z3.Solver()
+    solver.set("timeout", 10_000)
+    solver.add(encoder.predicate("vm_context", state), encoder.invariants(state))
     owned = [c for c in isa.of_kind(ir.Kind.MODE, ir.Kind.CONTROL) if not c.mapping]
-    for c in owned:
-        if c.count is None:
-            optimizer.add_soft(state[c.name] == 0)
-        else:
-            for i in range(c.count):
-                optimizer.add_soft(z3.Select(state[c.name], i) == 0)
-    if optimizer.check() != z3.sat:
-        raise ValueError(f"{isa.source}: no state satisfies vm_context and the invariants")
-    model = optimizer.model()
+    zero_files = [
+        state[c.name] == z3.K(z3.BitVecSort(c.index_width), z3.BitVecVal(0, c.width))
+        for c in owned
+        if c.count is not None
+    ]
+    zero_scalars = [state[c.name] == 0 for c in owned if c.count is None]
+    # Prefer zeros: every owned component at once if possible, else the register files, then
+    # each scalar that can still be zero, one at a time.
+    if solver.check(*zero_files, *zero_scalars) != z3.sat:
+        if solver.check(*zero_files) == z3.sat:
+            solver.add(*zero_files)
+        for constraint in zero_scalars:
+            if solver.check(constraint) == z3.sat:
+                solver.add(constraint)
+        if solver.check() != z3.sat:
+            raise ValueError(f"{isa.source}: no state satisfies vm_context and the invariants")
+    model = solver.model()
 
     def value(term: Term) -> int:
         return int(model.eval(term, model_completion=True).as_long())
