@@ -18,3 +18,16 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def _attach_notebook_rendering() -> None:
+    """Result objects render themselves in Jupyter (``_repr_html_``)."""
+    from analyzer.report.html import analysis_html_fragment
+
+    def analysis_html(self: Analysis) -> str:
+        return analysis_html_fragment(self)
+
+    Analysis._repr_html_ = analysis_html  # type: ignore[attr-defined]
+
+
+_attach_notebook_rendering()

@@ -124,3 +124,8 @@ def test_witnesses_are_consistent(spec: str) -> None:
                 e.value != (after.get(e.name).value if after.get(e.name) else e.value)
                 for e in before.entries
             )
+
+
+def test_analysis_renders_itself_in_notebooks() -> None:
+    html = analysis_of("pg74")._repr_html_()  # type: ignore[attr-defined]
+    assert 'data-isa="pg74"' in html and "0 critical" in html
