@@ -156,7 +156,9 @@ class Encoder:
         """``a`` and ``b`` have the same physical memory, hidden parts included."""
         return z3.And([a[m.name] == b[m.name] for m in self.isa.memories])
 
-    def translate(self, state: SymState, memory: ir.Memory, address: Term) -> tuple[Term, Term]:
+    def translate(
+        self, state: SymState, memory: ir.Memory, address: Term
+    ) -> tuple[Term, Term | None]:
         """(faults, physical address) of program address ``address`` in ``state``."""
         translation = memory.translation
         if translation is None:
@@ -242,9 +244,7 @@ class Encoder:
         assert frame is not None
         match stmt:
             case ir.Trap(kind=kind, vector=vector, when=when):
-                cond, fault = (
-                    (z3.BoolVal(True), z3.BoolVal(False)) if when is None else self._expr(when, env)
-                )
+                cond, fault = (z3.BoolVal(True), None) if when is None else self._expr(when, env)
                 self._fault(path, fault, env)
                 vec = None if vector is None else self._expr(vector, env)[0]
                 frame.traps.append(TrapTerm(kind, z3.And(path, cond), vec))
@@ -266,8 +266,8 @@ class Encoder:
             case _:
                 raise AssertionError(f"unhandled statement {stmt!r}")
 
-    def _fault(self, path: Term, fault: Term, env: _Env) -> None:
-        if z3.is_false(fault):
+    def _fault(self, path: Term, fault: Term | None, env: _Env) -> None:
+        if fault is None:
             return
         assert env.frame is not None
         env.frame.traps.append(TrapTerm(ir.TrapKind.MEMORY, z3.And(path, fault), None))
@@ -282,13 +282,13 @@ class Encoder:
                 frame.scalars.setdefault(name, []).append((path, term))
             case ir.FileTarget(name=name, index=index):
                 idx, idx_fault = self._expr(index, env)
-                self._fault(path, z3.Or(fault, idx_fault), env)
+                self._fault(path, _any_fault([fault, idx_fault]), env)
                 frame.arrays.setdefault(name, []).append((path, idx, term))
                 frame.accesses.append(Access(name, idx))
             case ir.MemTarget(memory=name, address=address, cells=cells, physical=physical):
                 addr, addr_fault = self._expr(address, env)
                 memory = self.isa.memory(name)
-                faults = [fault, addr_fault]
+                faults: list[Term | None] = [fault, addr_fault]
                 stores = []
                 for offset, cell in enumerate(_cells_of(term, memory, cells)):
                     cell_address = addr + offset if offset else addr
@@ -296,41 +296,42 @@ class Encoder:
                         phys = cell_address
                     else:
                         cell_fault, phys = self.translate(env.state, memory, cell_address)
-                        faults.append(cell_fault)
+                        if memory.translation is not None:
+                            faults.append(cell_fault)
                     stores.append((path, phys, cell))
                     frame.accesses.append(Access(name, cell_address, physical))
-                self._fault(path, z3.Or(faults), env)
+                self._fault(path, _any_fault(faults), env)
                 frame.arrays.setdefault(name, []).extend(stores)
             case _:
                 raise AssertionError(f"unhandled target {target!r}")
 
     # -- expressions
-    def _expr(self, expr: ir.Expr, env: _Env) -> tuple[Term, Term]:
+    def _expr(self, expr: ir.Expr, env: _Env) -> tuple[Term, Term | None]:
         """(value, memory-fault condition) of ``expr`` in the pre-state."""
         handler = _EXPR_CASES.get(type(expr))
         if handler is None:
             raise AssertionError(f"unhandled expression {expr!r}")
         return handler(self, expr, env)
 
-    def _const(self, expr: ir.Const, env: _Env) -> tuple[Term, Term]:
-        return z3.BitVecVal(expr.value, expr.width), _no_fault()
+    def _const(self, expr: ir.Const, env: _Env) -> tuple[Term, Term | None]:
+        return z3.BitVecVal(expr.value, expr.width), None
 
-    def _boolconst(self, expr: ir.BoolConst, env: _Env) -> tuple[Term, Term]:
-        return z3.BoolVal(expr.value), _no_fault()
+    def _boolconst(self, expr: ir.BoolConst, env: _Env) -> tuple[Term, Term | None]:
+        return z3.BoolVal(expr.value), None
 
-    def _state_read(self, expr: ir.StateRead, env: _Env) -> tuple[Term, Term]:
-        return env.state[expr.name], _no_fault()
+    def _state_read(self, expr: ir.StateRead, env: _Env) -> tuple[Term, Term | None]:
+        return env.state[expr.name], None
 
-    def _file_read(self, expr: ir.FileRead, env: _Env) -> tuple[Term, Term]:
+    def _file_read(self, expr: ir.FileRead, env: _Env) -> tuple[Term, Term | None]:
         index, fault = self._expr(expr.index, env)
         if env.frame is not None:
             env.frame.accesses.append(Access(expr.name, index))
         return z3.Select(env.state[expr.name], index), fault
 
-    def _mem_read(self, expr: ir.MemRead, env: _Env) -> tuple[Term, Term]:
+    def _mem_read(self, expr: ir.MemRead, env: _Env) -> tuple[Term, Term | None]:
         address, fault = self._expr(expr.address, env)
         memory = self.isa.memory(expr.memory)
-        faults = [fault]
+        faults: list[Term | None] = [fault]
         cells = []
         for offset in range(expr.cells):
             cell_address = address + offset if offset else address
@@ -338,7 +339,8 @@ class Encoder:
                 phys = cell_address
             else:
                 cell_fault, phys = self.translate(env.state, memory, cell_address)
-                faults.append(cell_fault)
+                if memory.translation is not None:
+                    faults.append(cell_fault)
             cells.append(z3.Select(env.state[memory.name], phys))
             if env.frame is not None:
                 env.frame.accesses.append(Access(memory.name, cell_address, expr.physical))
@@ -347,13 +349,13 @@ class Encoder:
         value = cells[0] if len(cells) == 1 else z3.Concat(*cells)
         return value, _any_fault(faults)
 
-    def _operand(self, expr: ir.OperandRef, env: _Env) -> tuple[Term, Term]:
-        return env.operands[expr.name], _no_fault()
+    def _operand(self, expr: ir.OperandRef, env: _Env) -> tuple[Term, Term | None]:
+        return env.operands[expr.name], None
 
-    def _local(self, expr: ir.LocalRef, env: _Env) -> tuple[Term, Term]:
-        return env.locals[expr.name], _no_fault()
+    def _local(self, expr: ir.LocalRef, env: _Env) -> tuple[Term, Term | None]:
+        return env.locals[expr.name], None
 
-    def _unary(self, expr: ir.Unary, env: _Env) -> tuple[Term, Term]:
+    def _unary(self, expr: ir.Unary, env: _Env) -> tuple[Term, Term | None]:
         value, fault = self._expr(expr.operand, env)
         if expr.op == "not":
             return z3.Not(value), fault
@@ -363,36 +365,40 @@ class Encoder:
             return ~value, fault
         raise AssertionError(f"unhandled unary operator {expr.op}")
 
-    def _binary(self, expr: ir.Binary, env: _Env) -> tuple[Term, Term]:
+    def _binary(self, expr: ir.Binary, env: _Env) -> tuple[Term, Term | None]:
         left, lf = self._expr(expr.left, env)
         right, rf = self._expr(expr.right, env)
         return _BINARY[expr.op](left, right), _any_fault([lf, rf])
 
-    def _compare(self, expr: ir.Compare, env: _Env) -> tuple[Term, Term]:
+    def _compare(self, expr: ir.Compare, env: _Env) -> tuple[Term, Term | None]:
         left, lf = self._expr(expr.left, env)
         right, rf = self._expr(expr.right, env)
         return _COMPARE[expr.op](left, right), _any_fault([lf, rf])
 
-    def _ite(self, expr: ir.Ite, env: _Env) -> tuple[Term, Term]:
+    def _ite(self, expr: ir.Ite, env: _Env) -> tuple[Term, Term | None]:
         cond, cf = self._expr(expr.cond, env)
         then, tf = self._expr(expr.then, env)
         other, of = self._expr(expr.other, env)
-        return z3.If(cond, then, other), _any_fault([cf, z3.If(cond, tf, of)])
+        branches = None
+        if tf is not None or of is not None:
+            no = z3.BoolVal(False)
+            branches = z3.If(cond, no if tf is None else tf, no if of is None else of)
+        return z3.If(cond, then, other), _any_fault([cf, branches])
 
-    def _extract(self, expr: ir.Extract, env: _Env) -> tuple[Term, Term]:
+    def _extract(self, expr: ir.Extract, env: _Env) -> tuple[Term, Term | None]:
         value, fault = self._expr(expr.operand, env)
         return z3.Extract(expr.hi, expr.lo, value), fault
 
-    def _concat(self, expr: ir.Concat, env: _Env) -> tuple[Term, Term]:
+    def _concat(self, expr: ir.Concat, env: _Env) -> tuple[Term, Term | None]:
         parts = [self._expr(p, env) for p in expr.parts]
         return z3.Concat(*[v for v, _ in parts]), _any_fault([f for _, f in parts])
 
-    def _extend(self, expr: ir.Extend, env: _Env) -> tuple[Term, Term]:
+    def _extend(self, expr: ir.Extend, env: _Env) -> tuple[Term, Term | None]:
         value, fault = self._expr(expr.operand, env)
         extra = expr.width - expr.operand.width
         return (z3.SignExt(extra, value) if expr.signed else z3.ZeroExt(extra, value)), fault
 
-    def _call(self, expr: ir.Call, env: _Env) -> tuple[Term, Term]:
+    def _call(self, expr: ir.Call, env: _Env) -> tuple[Term, Term | None]:
         function = self.isa.function(expr.function)
         args = [self._expr(a, env) for a in expr.args]
         fault = _any_fault([f for _, f in args])
@@ -429,14 +435,11 @@ class _Env:
         return _Env(self.state, self.operands, dict(self.locals), self.frame)
 
 
-def _no_fault() -> Term:
-    return z3.BoolVal(False)
-
-
-def _any_fault(faults: list[Term]) -> Term:
-    real = [f for f in faults if not z3.is_false(f)]
+def _any_fault(faults: list[Term | None]) -> Term | None:
+    """Any of ``faults``; None stands for "cannot fault", to spare the solver the term."""
+    real = [f for f in faults if f is not None]
     if not real:
-        return _no_fault()
+        return None
     return real[0] if len(real) == 1 else z3.Or(real)
 
 

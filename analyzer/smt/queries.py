@@ -487,28 +487,47 @@ class _ModelReader:
         self.focus = focus
 
     def value(self, term: Term) -> int:
-        result = self.model.eval(term, model_completion=True)
-        if z3.is_true(result):
-            return 1
-        if z3.is_false(result):
-            return 0
-        return int(result.as_long())
+        return self.values([term])[0]
+
+    def values(self, terms: Sequence[Term]) -> list[int]:
+        """The values of ``terms`` in the model, evaluated a few hundred at a time as one
+        concatenation (one call into z3 instead of one per term)."""
+        out: list[int] = []
+        for start in range(0, len(terms), 256):
+            chunk = [
+                t if z3.is_bv(t) else z3.If(t, z3.BitVecVal(1, 1), z3.BitVecVal(0, 1))
+                for t in terms[start : start + 256]
+            ]
+            whole = chunk[0] if len(chunk) == 1 else z3.Concat(*chunk)
+            number = int(self.model.eval(whole, model_completion=True).as_long())
+            values = []
+            for term in reversed(chunk):
+                width = term.size()
+                values.append(number & ((1 << width) - 1))
+                number >>= width
+            out.extend(reversed(values))
+        return out
 
     def operands(self, ops: dict[str, Term]) -> tuple[Entry, ...]:
-        return tuple(Entry(name, self.value(t), t.size()) for name, t in ops.items())
+        values = self.values(list(ops.values()))
+        return tuple(
+            Entry(name, v, t.size()) for (name, t), v in zip(ops.items(), values, strict=True)
+        )
 
     def states(
         self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access]
     ) -> tuple[StateView, ...]:
         rows: dict[str, list[Entry]] = {label: [] for label, _ in labelled}
-        for component in self.enc.isa.state:
-            if component.count is None:
-                values = [self.value(s[component.name]) for _, s in labelled]
-                if component.name in self.focus or len(set(values)) > 1:
-                    for (label, _), v in zip(labelled, values, strict=True):
-                        rows[label].append(Entry(component.name, v, component.width))
+        scalars = [c for c in self.enc.isa.state if c.count is None]
+        flat = self.values([s[c.name] for c in scalars for _, s in labelled])
+        per_state = len(labelled)
+        for n, component in enumerate(scalars):
+            values = flat[n * per_state : (n + 1) * per_state]
+            if component.name in self.focus or len(set(values)) > 1:
+                for (label, _), v in zip(labelled, values, strict=True):
+                    rows[label].append(Entry(component.name, v, component.width))
         for name, index_value, width, cells in self._cells(labelled, accesses):
-            if len({v for v in cells}) > 1:
+            if len(set(cells)) > 1:
                 for (label, _), v in zip(labelled, cells, strict=True):
                     rows[label].append(Entry(f"{name}[{index_value}]", v, width))
         return tuple(StateView(label, tuple(rows[label])) for label, _ in labelled)
@@ -516,36 +535,34 @@ class _ModelReader:
     def _cells(
         self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access]
     ) -> list[tuple[str, str, int, list[int]]]:
-        seen: set[tuple[str, int, bool]] = set()
-        out = []
-        for access in accesses:
-            index = self.value(access.index)
-            key = (access.array, index, access.physical)
-            if key in seen:
-                continue
-            seen.add(key)
-            isa = self.enc.isa
-            if access.array in {m.name for m in isa.memories}:
-                memory = isa.memory(access.array)
+        isa = self.enc.isa
+        memories = {m.name: m for m in isa.memories}
+        unique: dict[tuple[str, int, bool], None] = {}
+        for access, index in zip(accesses, self.values([a.index for a in accesses]), strict=True):
+            unique.setdefault((access.array, index, access.physical), None)
+        rows: list[tuple[str, str, int]] = []
+        terms: list[Term] = []
+        for array, index, physical in unique:
+            if array in memories:
+                memory = memories[array]
                 width = memory.cell_width
-                shown = f"{index:#x}" + (" phys" if access.physical else "")
-                cells = []
+                rows.append((array, f"{index:#x}" + (" phys" if physical else ""), width))
                 for _, state in labelled:
-                    array = state[memory.name] if access.physical else self.enc.view(state, memory)
-                    cell = z3.Select(array, z3.BitVecVal(index, memory.address_width))
+                    source = state[array] if physical else self.enc.view(state, memory)
+                    cell = z3.Select(source, z3.BitVecVal(index, memory.address_width))
                     # A translated view carries a valid bit above the cell: show the cell.
-                    cells.append(self.value(z3.Extract(width - 1, 0, cell)))
+                    terms.append(z3.Extract(width - 1, 0, cell))
             else:
-                component = isa.component(access.array)
-                width = component.width
-                shown = str(index)
-                cells = [
-                    self.value(
-                        z3.Select(state[access.array], z3.BitVecVal(index, component.index_width))
-                    )
-                    for _, state in labelled
-                ]
-            out.append((access.array, shown, width, cells))
+                component = isa.component(array)
+                rows.append((array, str(index), component.width))
+                address = z3.BitVecVal(index, component.index_width)
+                terms += [z3.Select(state[array], address) for _, state in labelled]
+        flat = self.values(terms)
+        per_state = len(labelled)
+        out = [
+            (array, shown, width, flat[n * per_state : (n + 1) * per_state])
+            for n, (array, shown, width) in enumerate(rows)
+        ]
         return sorted(out, key=lambda row: (row[0], row[1]))
 
 
