@@ -45,7 +45,8 @@ def search_contexts(isa: ir.Isa, analysis: Analysis, timeout_ms: int) -> Context
     probe = InstructionProver(isa, isa.instructions[0], Encoder(isa), Session(timeout_ms))
     settings, exhaustive = _settings(isa, probe.context_fields(isa.settable))
     pairs = list(zip(isa.instructions, analysis.instructions, strict=True))
-    sensitive = [i for i, r in pairs if r.sensitive is not Verdict.REFUTED]
+    sensitive = [i for i, r in pairs if r.sensitive is not Verdict.REFUTED and r.unmodelled is None]
+    unmodelled = [i.form for i, r in pairs if r.unmodelled is not None]
     timing = [
         i
         for i, r in pairs
@@ -78,7 +79,7 @@ def search_contexts(isa: ir.Isa, analysis: Analysis, timeout_ms: int) -> Context
                 trapping,
                 escaping,
                 timed,
-                _all(verdicts.values()),
+                _all(verdicts.values()) & (Verdict.UNKNOWN if unmodelled else Verdict.PROVED),
                 declared[index],
             )
         )
@@ -88,6 +89,11 @@ def search_contexts(isa: ir.Isa, analysis: Analysis, timeout_ms: int) -> Context
     best = tuple(i for i in usable if score[i] == most)
     verdict = _any(results[i].theorem1 for i in usable)
     notes = _notes(isa, results, best)
+    if unmodelled:
+        notes = (
+            "not modelled, so not searched (each may or may not trap): " + ", ".join(unmodelled),
+            *notes,
+        )
     if not exhaustive:
         notes = (
             f"the settable fields have more than {MAX_SETTING_BITS} bits: the search tried each "
