@@ -34,7 +34,6 @@ from analyzer.confirm import confirm, red_pills, state_entries
 from analyzer.context import search_contexts
 from analyzer.diff import diff_analyses
 from analyzer.errors import PgvError, UsageError
-from analyzer.literature import comparison, published
 from analyzer.programs import load_program
 from analyzer.report.jsonout import render_diff_json, render_json
 from analyzer.report.markdown import render_diff_markdown, render_markdown
@@ -357,22 +356,6 @@ def context_command(
     _write(text, output)
 
 
-def _published_text(analysis: Analysis) -> str | None:
-    """The literature's findings on this machine and how the derived ones differ."""
-    found = published(analysis.isa.name)
-    if found is None:
-        return None
-    theorems = {t.number: t.verdict.value for t in analysis.theorems}
-    derived = list(analysis.theorem(1).offending)
-    text = f"{found.summary}. Source: {found.source}."
-    differences = comparison(found, theorems, derived)
-    if differences:
-        text += " Differences: " + " ".join(d if d.endswith(".") else d + "." for d in differences)
-    else:
-        text += " The derived results agree."
-    return text
-
-
 @main.command("report")
 @click.argument("specs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, help="Folder to write the reports into.")
@@ -386,9 +369,8 @@ def report_command(
     with the machines side by side, into OUT."""
     isas = [_guarded(partial(load_isa, spec)) for spec in specs]
     analyses = _analyze_all(specs, timeout_ms, jobs, cache)
-    texts = {a.isa.name: t for a in analyses if (t := _published_text(a)) is not None}
     try:
-        written = write_reports(analyses, out_dir, texts, isas=isas)
+        written = write_reports(analyses, out_dir, isas=isas)
     except (OSError, ValueError) as error:
         _fail(UsageError(f"{out_dir}: {error}"))
     for path in written:

@@ -1206,10 +1206,13 @@ class _Elaborator:
 
 
 def _sources_digest(sources: Mapping[str, str]) -> str:
+    """A hash of the source texts by file name (not path), so a spec has one digest
+    wherever it is read from."""
     digest = hashlib.sha256()
-    for name in sorted(sources):
-        digest.update(f"{len(name)}:{name}{len(sources[name])}:".encode())
-        digest.update(sources[name].encode())
+    for path in sorted(sources, key=lambda p: (Path(p).name, p)):
+        name = Path(path).name
+        digest.update(f"{len(name)}:{name}{len(sources[path])}:".encode())
+        digest.update(sources[path].encode())
     return digest.hexdigest()
 
 

@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import ir
+from analyzer.diff import diff_analyses
 from analyzer.graphs import (
     mode_transition_graph,
     mode_transition_mermaid,
     state_flow_graph,
     state_flow_mermaid,
 )
+from analyzer.literature import comparison, published
 from analyzer.report.html import render_html, render_index_html, render_index_markdown
-from analyzer.report.jsonout import analysis_dict
-from analyzer.report.markdown import analysis_markdown
+from analyzer.report.jsonout import analysis_dict, render_diff_json
+from analyzer.report.markdown import analysis_markdown, render_diff_markdown
 from analyzer.report.sarif import render_sarif, source_uri
 from analyzer.results import Analysis
 
@@ -95,6 +97,43 @@ def _baseline(analysis: Analysis, analyses: Sequence[Analysis]) -> list[Analysis
     return None if base is None else [base]
 
 
+def published_text(analysis: Analysis) -> str | None:
+    """The literature's findings on this machine and how the derived ones differ."""
+    found = published(analysis.isa.name)
+    if found is None:
+        return None
+    theorems = {t.number: t.verdict.value for t in analysis.theorems}
+    text = f"{found.summary}. Source: {found.source}."
+    differences = comparison(found, theorems, list(analysis.theorem(1).offending))
+    if differences:
+        text += " Differences: " + " ".join(d if d.endswith(".") else d + "." for d in differences)
+    else:
+        text += " The derived results agree."
+    return text
+
+
+def _extension_pairs(analyses: Sequence[Analysis]) -> list[tuple[Analysis, Analysis]]:
+    by_name = {a.isa.name: a for a in analyses}
+    return [(by_name[a.isa.base], a) for a in analyses if a.isa.base in by_name]
+
+
+def _diff_index_markdown(pairs: list[tuple[Analysis, Analysis]]) -> str:
+    if not pairs:
+        return ""
+    lines = ["", "## Extensions", ""]
+    for base, ext in pairs:
+        diff = diff_analyses(base, ext)
+        verdicts = ", ".join(
+            f"Theorem {old.number} {old.verdict.value} -> {new.verdict.value}"
+            for old, new in diff.theorem_pairs()
+        )
+        lines.append(
+            f"- [{ext.isa.name} against {base.isa.name}]({ext.isa.name}.diff.md): "
+            f"{len(diff.changes)} instruction forms changed; {verdicts}"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_bytes(text.encode("utf-8"))
     return path
@@ -135,6 +174,14 @@ def write_reports(
         written.append(_write(out / f"{name}.json", validated_json(a)))
         sarif = render_sarif([a], _baseline(a, relative), root=root)
         written.append(_write(out / f"{name}.sarif", json.dumps(sarif, indent=2) + "\n"))
-    written.append(_write(out / "index.md", render_index_markdown(relative, published)))
+    if published is None:
+        published = {a.isa.name: t for a in relative if (t := published_text(a)) is not None}
+    pairs = _extension_pairs(relative)
+    for base, ext in pairs:
+        diff = diff_analyses(base, ext)
+        written.append(_write(out / f"{ext.isa.name}.diff.md", render_diff_markdown(diff)))
+        written.append(_write(out / f"{ext.isa.name}.diff.json", render_diff_json(diff)))
+    index = render_index_markdown(relative, published) + _diff_index_markdown(pairs)
+    written.append(_write(out / "index.md", index))
     written.append(_write(out / "index.html", render_index_html(relative, published)))
     return sorted(written)
