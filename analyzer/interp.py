@@ -32,9 +32,11 @@ from analyzer import ir
 from analyzer.errors import PgvError, suggest
 
 __all__ = [
+    "DENSE_FILE_LIMIT",
     "InterpError",
     "Interpreter",
     "MemoryImage",
+    "Registers",
     "State",
     "StepResult",
     "TrapTaken",
@@ -67,10 +69,15 @@ class UnmodelledError(InterpError):
 
 _PAGE_BITS = 8
 
+DENSE_FILE_LIMIT = 1 << 16
+"""A register file of at most this many registers is a tuple; a larger one (x86's descriptor
+tables, its I/O permission bitmap) is a sparse :class:`MemoryImage`."""
+
 
 class MemoryImage:
-    """The cells of one memory: sparse (an absent cell holds 0) and immutable. Cells are kept in
-    pages of 256, so a write copies only the page table and the pages it touches."""
+    """Sparse, immutable cells: a memory, or a register file too large for a tuple (an absent
+    cell holds 0). Cells are kept in pages of 256, so a write copies only the page table and
+    the pages it touches. Read a cell with ``image[address]``; iterate :meth:`items`."""
 
     __slots__ = ("_pages",)
 
@@ -121,6 +128,10 @@ class MemoryImage:
                 del pages[key]
         return MemoryImage._of_pages(pages)
 
+    def __iter__(self) -> Iterator[int]:
+        """Refused: a memory may have 2**64 cells. Iterate :meth:`items` instead."""
+        raise TypeError("a MemoryImage is sparse: iterate its non-zero cells with .items()")
+
     def items(self) -> Iterator[tuple[int, int]]:
         """The non-zero cells as ``(address, value)``, in address order."""
         for key in sorted(self._pages):
@@ -143,14 +154,29 @@ class MemoryImage:
         return f"MemoryImage({{{shown}}})"
 
 
+Registers: TypeAlias = tuple[int, ...] | MemoryImage
+"""The registers of one file: a tuple, or sparse cells for a very large file."""
+
+
+def _with_registers(registers: Registers, writes: Iterable[tuple[int, int]]) -> Registers:
+    """``registers`` with ``(index, value)`` writes applied in order (later ones win)."""
+    if isinstance(registers, MemoryImage):
+        return registers.updated(writes)
+    values = list(registers)
+    for index, value in writes:
+        values[index] = value
+    return tuple(values)
+
+
 _KEY = re.compile(r"^\s*([A-Za-z_.][\w.]*)\s*(?:\[\s*([^\]\s]+)\s*\])?\s*$")
 
 
 def _parse_key(key: str) -> tuple[str, int | None]:
     match = _KEY.match(key)
     if match is None:
-        raise InterpError(f"cannot read '{key}' as a component name: write 'A', 'D[3]' or "
-                          "'E[0x10]'")
+        raise InterpError(
+            f"cannot read '{key}' as a component name: write 'A', 'D[3]' or 'E[0x10]'"
+        )
     index = match.group(2)
     if index is None:
         return match.group(1), None
@@ -163,11 +189,12 @@ def _parse_key(key: str) -> tuple[str, int | None]:
 @dataclass(frozen=True, slots=True)
 class State:
     """A concrete machine state. ``scalars`` maps each scalar component to its value,
-    ``files`` each register file to its registers, ``memories`` each memory to its physical
+    ``files`` each register file to its registers (a tuple, or a sparse :class:`MemoryImage`
+    beyond :data:`DENSE_FILE_LIMIT` registers), ``memories`` each memory to its physical
     cells. A value: never mutate it; :func:`update` and :func:`step` return new states."""
 
     scalars: Mapping[str, int]
-    files: Mapping[str, tuple[int, ...]]
+    files: Mapping[str, Registers]
     memories: Mapping[str, MemoryImage]
 
     def __getitem__(self, key: str) -> int:
@@ -195,8 +222,10 @@ class State:
 
 Value: TypeAlias = int | Sequence[int] | Mapping[int, int] | MemoryImage
 """What :func:`make_state` and :func:`update` accept for one key: an integer for a scalar,
-register or cell; registers as a sequence or an index-to-value mapping; memory cells as an
-address-to-value mapping (physical addresses) or a whole :class:`MemoryImage`."""
+register or cell; registers as a sequence, an index-to-value mapping (only the registers
+given change) or, for a large file, a whole :class:`MemoryImage`; memory cells as an
+address-to-value mapping (physical addresses; only those cells change) or a whole
+:class:`MemoryImage`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,16 +265,28 @@ _MEMORY_TRAP = TrapTaken(ir.TrapKind.MEMORY, None)
 class _Ctx:
     """What a compiled closure reads and accumulates while running one body."""
 
-    __slots__ = ("fault", "file_writes", "files", "locals", "memories", "memory_writes",
-                 "operands", "scalar_writes", "scalars")
+    __slots__ = (
+        "args",
+        "fault",
+        "file_writes",
+        "files",
+        "locals",
+        "memories",
+        "memory_writes",
+        "operands",
+        "scalar_writes",
+        "scalars",
+    )
 
-    def __init__(self, state: State, operands: Mapping[str, int],
-                 local_values: dict[str, int]) -> None:
+    def __init__(
+        self, state: State, operands: Mapping[str, int], local_values: dict[str, int]
+    ) -> None:
         self.scalars = state.scalars
         self.files = state.files
         self.memories = state.memories
         self.operands = operands
         self.locals = local_values
+        self.args: tuple[int, ...] = ()
         self.fault = False
         self.scalar_writes: dict[str, int] = {}
         self.file_writes: list[tuple[str, int, int]] = []
@@ -347,9 +388,23 @@ def _binary(op: str, left: Eval, right: Eval, width: int) -> Eval:
         return bool(a or b)
 
     table: dict[str, Eval] = {
-        "+": add, "-": sub, "*": mul, "&": band, "|": bor, "^": bxor, "<<": shl, ">>": lshr,
-        ">>>": ashr, "udiv": udiv, "urem": urem, "sdiv": sdiv, "srem": srem, "rotl": rotl,
-        "rotr": rotr, "and": conj, "or": disj,
+        "+": add,
+        "-": sub,
+        "*": mul,
+        "&": band,
+        "|": bor,
+        "^": bxor,
+        "<<": shl,
+        ">>": lshr,
+        ">>>": ashr,
+        "udiv": udiv,
+        "urem": urem,
+        "sdiv": sdiv,
+        "srem": srem,
+        "rotl": rotl,
+        "rotr": rotr,
+        "and": conj,
+        "or": disj,
     }
     if op not in table:
         raise AssertionError(f"unhandled binary operator {op}")
@@ -371,8 +426,10 @@ def _compare(op: str, left: Eval, right: Eval, width: int) -> Eval:
     if op == ">=":
         return lambda ctx: left(ctx) >= right(ctx)
     signed_ops: dict[str, Callable[[int, int], bool]] = {
-        "slt": lambda a, b: a < b, "sle": lambda a, b: a <= b,
-        "sgt": lambda a, b: a > b, "sge": lambda a, b: a >= b,
+        "slt": lambda a, b: a < b,
+        "sle": lambda a, b: a <= b,
+        "sgt": lambda a, b: a > b,
+        "sge": lambda a, b: a >= b,
     }
     if op not in signed_ops:
         raise AssertionError(f"unhandled comparison {op}")
@@ -414,6 +471,8 @@ class _Compiler:
         self.function_defs = {f.name: f for f in isa.functions}
         self.functions: dict[str, FunctionBody] = {}
         self.translations: dict[str, Translate | None] = {}
+        self._params: dict[str, int] | None = None
+        """While compiling a function body: its parameters' positions in ``ctx.args``."""
 
     # -- expressions
     def expr(self, expr: ir.Expr) -> Eval:
@@ -434,6 +493,9 @@ class _Compiler:
             case ir.OperandRef(name=name):
                 return lambda ctx: ctx.operands[name]
             case ir.LocalRef(name=name):
+                if self._params is not None:
+                    position = self._params[name]
+                    return lambda ctx: ctx.args[position]
                 return lambda ctx: ctx.locals[name]
             case ir.Unary(op=op, operand=operand, width=width):
                 return self._unary(op, self.expr(operand), width)
@@ -501,26 +563,38 @@ class _Compiler:
 
     def _call(self, name: str, args: tuple[Eval, ...]) -> Eval:
         body = self.function(name)
+        if not args:
+            return lambda ctx: body(ctx, ())
         if len(args) == 1:
-            (only,) = args
-            return lambda ctx: body(ctx, (only(ctx),))
-        return lambda ctx: body(ctx, tuple(a(ctx) for a in args))
+            (first,) = args
+            return lambda ctx: body(ctx, (first(ctx),))
+        if len(args) == 2:
+            first, second = args
+            return lambda ctx: body(ctx, (first(ctx), second(ctx)))
+        if len(args) == 3:
+            first, second, third = args
+            return lambda ctx: body(ctx, (first(ctx), second(ctx), third(ctx)))
+        return lambda ctx: body(ctx, tuple([a(ctx) for a in args]))
 
     def function(self, name: str) -> FunctionBody:
         """A function's body as a closure over its argument values (opaque ones included:
-        their body is their concrete meaning)."""
+        their body is their concrete meaning). Parameters are read from ``ctx.args``."""
         compiled = self.functions.get(name)
         if compiled is not None:
             return compiled
         definition = self.function_defs[name]
-        body = self.expr(definition.body)
-        params = tuple(p.name for p in definition.params)
+        outer_params = self._params
+        self._params = {p.name: i for i, p in enumerate(definition.params)}
+        try:
+            body = self.expr(definition.body)
+        finally:
+            self._params = outer_params
 
         def call(ctx: _Ctx, values: tuple[int, ...]) -> int:
-            outer = ctx.locals
-            ctx.locals = dict(zip(params, values, strict=True))
+            outer = ctx.args
+            ctx.args = values
             result = body(ctx)
-            ctx.locals = outer
+            ctx.args = outer
             return result
 
         self.functions[name] = call
@@ -534,10 +608,19 @@ class _Compiler:
         if spec is None:
             self.translations[memory.name] = None
             return None
+        if spec.to.width != memory.address_width:
+            raise InterpError(
+                f"{memory.span}: the translation of '{memory.name}' gives "
+                f"bits({spec.to.width}) addresses, not "
+                f"bits({memory.address_width})"
+            )
         param = spec.param
-        faults = tuple(self.expr(f) for f in spec.faults)
-        to = self.expr(spec.to)
-        mask = (1 << memory.address_width) - 1
+        outer_params, self._params = self._params, None  # its address is a local
+        try:
+            faults = tuple(self.expr(f) for f in spec.faults)
+            to = self.expr(spec.to)
+        finally:
+            self._params = outer_params
 
         def translate(ctx: _Ctx, address: int) -> int:
             # The translation's own expressions never fault (the encoder ignores their
@@ -545,7 +628,7 @@ class _Compiler:
             outer_locals, outer_fault = ctx.locals, ctx.fault
             ctx.locals = {param: address}
             faulted = any(f(ctx) for f in faults)
-            physical = to(ctx) & mask
+            physical = to(ctx)
             ctx.locals = outer_locals
             ctx.fault = outer_fault or faulted
             return physical
@@ -603,8 +686,11 @@ class _Compiler:
         """The closure for one statement; every IR statement node has a case."""
         match stmt:
             case ir.Trap(kind=kind, vector=vector, when=when):
-                return self._trap(kind, None if vector is None else self.expr(vector),
-                                  None if when is None else self.expr(when))
+                return self._trap(
+                    kind,
+                    None if vector is None else self.expr(vector),
+                    None if when is None else self.expr(when),
+                )
             case ir.Let(name=name, value=value):
                 return self._let(name, self.expr(value))
             case ir.If(cond=cond, then=then, other=other):
@@ -661,6 +747,7 @@ class _Compiler:
     def _assign(self, target: ir.Target, value: Eval) -> Exec:
         match target:
             case ir.StateTarget(name=name):
+
                 def assign_scalar(ctx: _Ctx) -> TrapTaken | None:
                     ctx.fault = False
                     result = value(ctx)
@@ -727,20 +814,16 @@ def _apply(state: State, ctx: _Ctx) -> State:
         scalars = {**scalars, **ctx.scalar_writes}
     files = state.files
     if ctx.file_writes:
-        changed: dict[str, list[int]] = {}
+        by_file: dict[str, list[tuple[int, int]]] = {}
         for name, index, value in ctx.file_writes:
-            registers = changed.get(name)
-            if registers is None:
-                registers = changed[name] = list(files[name])
-            registers[index] = value
-        files = {**files, **{n: tuple(r) for n, r in changed.items()}}
+            by_file.setdefault(name, []).append((index, value))
+        files = {**files, **{n: _with_registers(files[n], w) for n, w in by_file.items()}}
     memories = state.memories
     if ctx.memory_writes:
         by_memory: dict[str, list[tuple[int, int]]] = {}
         for name, address, value in ctx.memory_writes:
             by_memory.setdefault(name, []).append((address, value))
-        memories = {**memories,
-                    **{n: memories[n].updated(w) for n, w in by_memory.items()}}
+        memories = {**memories, **{n: memories[n].updated(w) for n, w in by_memory.items()}}
     return State(scalars, files, memories)
 
 
@@ -777,9 +860,15 @@ class Interpreter:
         self._invariants: tuple[Eval, ...] | None = None
         self._handler_defs = {h.kind: h for h in isa.handlers}
         self._handlers: dict[ir.TrapKind | None, _CompiledHandler] = {}
-        self._zero = State({c: 0 for c in self._scalars},
-                           {n: (0,) * (c.count or 1) for n, c in self._files.items()},
-                           {m: MemoryImage() for m in self._memories})
+        self._zero = State(
+            {c: 0 for c in self._scalars},
+            {
+                n: (0,) * c.count if c.count <= DENSE_FILE_LIMIT else MemoryImage()
+                for n, c in self._files.items()
+                if c.count is not None
+            },
+            {m: MemoryImage() for m in self._memories},
+        )
 
     # -- states
     def make_state(self, values: Mapping[str, Value] | None = None) -> State:
@@ -791,7 +880,8 @@ class Interpreter:
         component names (``"A"``, ``"D"``, ``"E"``) or one register or physical cell
         (``"D[3]"``, ``"E[0x10]"``); values out of range raise :class:`InterpError`."""
         scalars: dict[str, int] = {}
-        files: dict[str, list[int]] = {}
+        files: dict[str, list[tuple[int, int]]] = {}
+        whole_files: dict[str, MemoryImage] = {}
         cells: dict[str, list[tuple[int, int]]] = {}
         images: dict[str, MemoryImage] = {}
         for key, value in values.items():
@@ -801,10 +891,14 @@ class Interpreter:
             elif name in self._files:
                 component = self._files[name]
                 count = component.count or 1
-                registers = files.setdefault(name, list(state.files[name]))
+                if index is None and isinstance(value, MemoryImage) and count > DENSE_FILE_LIMIT:
+                    whole_files[name] = value
+                    files.pop(name, None)
+                    continue
                 entries = self._register_entries(key, index, value, count)
-                for at, register in entries:
-                    registers[at] = self._checked(key, register, component.width)
+                files.setdefault(name, []).extend(
+                    (at, self._checked(key, register, component.width)) for at, register in entries
+                )
             elif name in self._memories:
                 memory = self._memories[name]
                 if index is None and isinstance(value, MemoryImage):
@@ -814,17 +908,27 @@ class Interpreter:
                 for at, cell in self._cell_entries(key, index, value):
                     self._checked(f"{key} address", at, memory.address_width)
                     cells.setdefault(name, []).append(
-                        (at, self._checked(key, cell, memory.cell_width)))
+                        (at, self._checked(key, cell, memory.cell_width))
+                    )
+            elif name in self._scalars:
+                raise InterpError(f"'{key}': '{name}' is a scalar component, not a register file")
             else:
                 known = [*self._scalars, *self._files, *self._memories]
-                raise InterpError(self._unknown(f"'{key}' is not a component, register or "
-                                                f"memory of {self.isa.name}", name, known))
+                raise InterpError(
+                    self._unknown(
+                        f"'{key}' is not a component, register or memory of {self.isa.name}",
+                        name,
+                        known,
+                    )
+                )
         memories = dict(state.memories)
         memories.update(images)
         for name, writes in cells.items():
             memories[name] = memories[name].updated(writes)
-        return State({**state.scalars, **scalars},
-                     {**state.files, **{n: tuple(r) for n, r in files.items()}}, memories)
+        registers = {**state.files, **whole_files}
+        for name, writes in files.items():
+            registers[name] = _with_registers(registers[name], writes)
+        return State({**state.scalars, **scalars}, registers, memories)
 
     @staticmethod
     def _checked(key: str, value: object, width: int) -> int:
@@ -835,8 +939,9 @@ class Interpreter:
         return value
 
     @staticmethod
-    def _register_entries(key: str, index: int | None, value: Value,
-                          count: int) -> list[tuple[int, object]]:
+    def _register_entries(
+        key: str, index: int | None, value: Value, count: int
+    ) -> list[tuple[int, object]]:
         if index is not None:
             entries: list[tuple[int, object]] = [(index, value)]
         elif isinstance(value, Mapping):
@@ -846,9 +951,11 @@ class Interpreter:
                 raise InterpError(f"'{key}' has {count} registers, not {len(value)}")
             entries = list(enumerate(value))
         else:
-            raise InterpError(f"'{key}' is a register file: give a sequence of {count} "
-                              "values, an index-to-value mapping, or write one register as "
-                              f"'{key}[i]'")
+            raise InterpError(
+                f"'{key}' is a register file: give a sequence of {count} "
+                "values, an index-to-value mapping, or write one register as "
+                f"'{key}[i]'"
+            )
         for at, _ in entries:
             if not isinstance(at, int) or not 0 <= at < count:
                 raise InterpError(f"'{key}': register index {at!r} is outside 0..{count - 1}")
@@ -860,8 +967,10 @@ class Interpreter:
             return [(index, value)]
         if isinstance(value, Mapping):
             return list(value.items())
-        raise InterpError(f"'{key}' is a memory: give an address-to-value mapping, a "
-                          f"MemoryImage, or write one cell as '{key}[address]'")
+        raise InterpError(
+            f"'{key}' is a memory: give an address-to-value mapping, a "
+            f"MemoryImage, or write one cell as '{key}[address]'"
+        )
 
     @staticmethod
     def _unknown(message: str, name: str, known: Iterable[str]) -> str:
@@ -876,8 +985,13 @@ class Interpreter:
         if compiled is None:
             body = next((p.body for p in self.isa.predicates if p.name == name), None)
             if body is None:
-                raise InterpError(self._unknown(f"{self.isa.name} has no predicate '{name}'",
-                                                name, [p.name for p in self.isa.predicates]))
+                raise InterpError(
+                    self._unknown(
+                        f"{self.isa.name} has no predicate '{name}'",
+                        name,
+                        [p.name for p in self.isa.predicates],
+                    )
+                )
             compiled = self._predicates[name] = self._compiler.expr(body)
         return bool(compiled(_Ctx(state, {}, {})))
 
@@ -908,8 +1022,9 @@ class Interpreter:
     def _memory(self, name: str) -> ir.Memory:
         spec = self._memories.get(name)
         if spec is None:
-            raise InterpError(self._unknown(f"{self.isa.name} has no memory '{name}'", name,
-                                            self._memories))
+            raise InterpError(
+                self._unknown(f"{self.isa.name} has no memory '{name}'", name, self._memories)
+            )
         return spec
 
     # -- instructions
@@ -919,44 +1034,60 @@ class Interpreter:
         if compiled is None:
             definition = self._instructions.get(name)
             if definition is None:
-                raise InterpError(self._unknown(f"{self.isa.name} has no instruction '{name}'",
-                                                name, self._instructions))
+                raise InterpError(
+                    self._unknown(
+                        f"{self.isa.name} has no instruction '{name}'", name, self._instructions
+                    )
+                )
             if definition.unmodelled is not None:
-                raise UnmodelledError(f"{definition.span}: instruction '{name}' is not "
-                                      f"modelled: {definition.unmodelled}")
+                raise UnmodelledError(
+                    f"{definition.span}: instruction '{name}' is not "
+                    f"modelled: {definition.unmodelled}"
+                )
             compiled = _CompiledInstruction(
-                definition, tuple((p.name, p.width) for p in definition.operands),
+                definition,
+                tuple((p.name, p.width) for p in definition.operands),
                 tuple(self._compiler.expr(w) for w in definition.where),
-                self._compiler.body(definition.body))
+                self._compiler.body(definition.body),
+            )
             self._compiled[name] = compiled
-        if not isinstance(instruction, str) and instruction is not compiled.instruction \
-                and instruction != compiled.instruction:
+        if (
+            not isinstance(instruction, str)
+            and instruction is not compiled.instruction
+            and instruction != compiled.instruction
+        ):
             raise InterpError(f"instruction '{name}' is not the one {self.isa.name} defines")
         return compiled
 
-    def _check_operands(self, compiled: _CompiledInstruction,
-                        operands: Mapping[str, int]) -> None:
+    def _check_operands(self, compiled: _CompiledInstruction, operands: Mapping[str, int]) -> None:
         if len(operands) != len(compiled.widths):
             expected = ", ".join(n for n, _ in compiled.widths) or "none"
-            raise InterpError(f"'{compiled.instruction.name}' takes operands ({expected}), "
-                              f"given {sorted(operands)}")
+            raise InterpError(
+                f"'{compiled.instruction.name}' takes operands ({expected}), "
+                f"given {sorted(operands)}"
+            )
         for name, width in compiled.widths:
             value = operands.get(name)
             if value is None:
-                raise InterpError(f"'{compiled.instruction.name}': operand '{name}' is "
-                                  "missing")
-            self._checked(f"{compiled.instruction.name} operand {name}", value, width)
+                raise InterpError(f"'{compiled.instruction.name}': operand '{name}' is missing")
+            if value.__class__ is not int or value >> width:
+                self._checked(f"{compiled.instruction.name} operand {name}", value, width)
 
-    def operands_valid(self, instruction: ir.Instruction | str,
-                       operands: Mapping[str, int]) -> bool:
+    def operands_valid(
+        self, instruction: ir.Instruction | str, operands: Mapping[str, int]
+    ) -> bool:
         """The operands satisfy the instruction's ``where`` clauses (a valid encoding)."""
         compiled = self._instruction(instruction)
         self._check_operands(compiled, operands)
         ctx = _Ctx(self._zero, operands, {})
         return all(w(ctx) for w in compiled.where)
 
-    def step(self, state: State, instruction: ir.Instruction | str,
-             operands: Mapping[str, int] | None = None) -> StepResult:
+    def step(
+        self,
+        state: State,
+        instruction: ir.Instruction | str,
+        operands: Mapping[str, int] | None = None,
+    ) -> StepResult:
         """Run one instruction: the post-state, or the first trap in text order (then the
         state is unchanged). Raises :class:`UnmodelledError` for an ``unmodelled``
         instruction and :class:`InterpError` for operands that are missing, out of range or
@@ -967,8 +1098,10 @@ class Interpreter:
         ctx = _Ctx(state, operands, {})
         for where in compiled.where:
             if not where(ctx):
-                raise InterpError(f"{compiled.instruction.span}: operands {dict(operands)} of "
-                                  f"'{compiled.instruction.name}' violate its 'where' clauses")
+                raise InterpError(
+                    f"{compiled.instruction.span}: operands {dict(operands)} of "
+                    f"'{compiled.instruction.name}' violate its 'where' clauses"
+                )
         trap = compiled.body(ctx)
         if trap is not None:
             return StepResult(None, trap)
@@ -981,21 +1114,32 @@ class Interpreter:
         if compiled is None:
             handler = self._handler_defs.get(kind) or self._handler_defs.get(None)
             if handler is None:
-                raise InterpError(f"{self.isa.source or self.isa.name}: no 'on trap' handler "
-                                  f"for {kind.value} traps and no default 'on trap' handler")
+                raise InterpError(
+                    f"{self.isa.source or self.isa.name}: no 'on trap' handler "
+                    f"for {kind.value} traps and no default 'on trap' handler"
+                )
             compiled = _CompiledHandler(handler, self._compiler.body(handler.body))
             self._handlers[kind] = compiled
         handler = compiled.handler
-        value = self._checked(f"trap vector ({handler.vector.name})",
-                              0 if vector is None else vector, handler.vector.width)
+        value = self._checked(
+            f"trap vector ({handler.vector.name})",
+            0 if vector is None else vector,
+            handler.vector.width,
+        )
         ctx = _Ctx(state, {}, {handler.vector.name: value})
         if compiled.body(ctx) is not None:
-            raise InterpError(f"{handler.span}: a translated memory access in the 'on trap' "
-                              "handler faults (a handler cannot trap; use 'physical')")
+            raise InterpError(
+                f"{handler.span}: a translated memory access in the 'on trap' "
+                "handler faults (a handler cannot trap; use 'physical')"
+            )
         return _apply(state, ctx)
 
-    def execute(self, state: State, instruction: ir.Instruction | str,
-                operands: Mapping[str, int] | None = None) -> tuple[State, TrapTaken | None]:
+    def execute(
+        self,
+        state: State,
+        instruction: ir.Instruction | str,
+        operands: Mapping[str, int] | None = None,
+    ) -> tuple[State, TrapTaken | None]:
         """One instruction as the machine runs it: its post-state, or the state after its
         trap's handler, with the trap taken."""
         result = self.step(state, instruction, operands)
@@ -1026,8 +1170,12 @@ def update(isa: ir.Isa, state: State, values: Mapping[str, Value]) -> State:
     return interpreter(isa).update(state, values)
 
 
-def step(isa: ir.Isa, state: State, instruction: ir.Instruction | str,
-         operands: Mapping[str, int] | None = None) -> StepResult:
+def step(
+    isa: ir.Isa,
+    state: State,
+    instruction: ir.Instruction | str,
+    operands: Mapping[str, int] | None = None,
+) -> StepResult:
     """Run one instruction of ``isa``: the post-state or the trap taken."""
     return interpreter(isa).step(state, instruction, operands)
 
@@ -1037,8 +1185,12 @@ def take_trap(isa: ir.Isa, state: State, kind: ir.TrapKind, vector: int | None) 
     return interpreter(isa).take_trap(state, kind, vector)
 
 
-def execute(isa: ir.Isa, state: State, instruction: ir.Instruction | str,
-            operands: Mapping[str, int] | None = None) -> tuple[State, TrapTaken | None]:
+def execute(
+    isa: ir.Isa,
+    state: State,
+    instruction: ir.Instruction | str,
+    operands: Mapping[str, int] | None = None,
+) -> tuple[State, TrapTaken | None]:
     """Run one instruction, entering the trap handler if it traps."""
     return interpreter(isa).execute(state, instruction, operands)
 
@@ -1053,8 +1205,9 @@ def invariants_hold(isa: ir.Isa, state: State) -> bool:
     return interpreter(isa).invariants_hold(state)
 
 
-def operands_valid(isa: ir.Isa, instruction: ir.Instruction | str,
-                   operands: Mapping[str, int]) -> bool:
+def operands_valid(
+    isa: ir.Isa, instruction: ir.Instruction | str, operands: Mapping[str, int]
+) -> bool:
     """The operands are a valid encoding of the instruction (its ``where`` clauses hold)."""
     return interpreter(isa).operands_valid(instruction, operands)
 
