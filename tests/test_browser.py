@@ -540,12 +540,6 @@ def test_filter_and_sort(browser: Chromium, site: Path, name: str) -> None:
     with opened(browser, site / f"{name}.html") as tab:
         errors = tab.exceptions()
         duplicates = _duplicate_ids(tab)
-        if errors and "instructions" in duplicates:
-            pytest.xfail(
-                "known bug in analyzer/report/html.py: the section and the table are both "
-                'id="instructions", so the script\'s getElementById finds the section and '
-                f"stops with {errors[0].splitlines()[0]!r}; filter and sort do nothing"
-            )
         assert errors == [], "the page's script threw"
         assert duplicates == []
         seen = tab.evaluate(_DRIVE.replace("WORD", json.dumps(word)))

@@ -317,7 +317,7 @@ def _header(a: Analysis) -> list[str]:
     out += [
         '<nav><a href="#theorems">Theorems</a><a href="#sets">Sets</a>'
         '<a href="#critical">Critical instructions</a><a href="#graphs">Graphs</a>'
-        '<a href="#state">State</a><a href="#instructions">All instructions</a></nav>',
+        '<a href="#state">State</a><a href="#all-instructions">All instructions</a></nav>',
         "</header>",
     ]
     return out
@@ -543,7 +543,7 @@ _COLUMNS = (
 def _instruction_table(a: Analysis) -> list[str]:
     classes = [k.value for k in InstrClass]
     out = [
-        '<section id="instructions" data-section="instructions">',
+        '<section id="all-instructions" data-section="instructions">',
         "<h2>All instructions</h2>",
         '<div class="controls">',
         '<label>Filter <input type="search" id="instruction-filter" '
