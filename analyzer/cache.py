@@ -14,7 +14,7 @@ from pathlib import Path
 
 from analyzer import ir
 from analyzer.analysis import ANALYSIS_VERSION, analyze
-from analyzer.results import Analysis
+from analyzer.results import PROPERTIES, Analysis, Verdict
 from analyzer.serialize import analysis_from_dict, analysis_to_dict
 
 
@@ -91,12 +91,22 @@ def analyze_cached(
 ) -> Analysis:
     """:func:`analyze`, served from the cache when the same spec was analysed before.
 
-    Only analyses in which every verdict was decided are kept: an UNKNOWN may be decided on a
-    later run (a less loaded machine)."""
+    Analyses in which the solver gave up somewhere are not kept: a timeout may be decided on
+    a later run (a less loaded machine)."""
     key = cache_key(isa, timeout_ms)
     if use_cache and (hit := load(key)) is not None:
         return hit
     analysis = analyze(isa, timeout_ms=timeout_ms, executor=executor, progress=progress)
-    if use_cache and not any(t.undecided for t in analysis.theorems):
+    if use_cache and not _solver_gave_up(analysis):
         store(key, analysis)
     return analysis
+
+
+def _solver_gave_up(analysis: Analysis) -> bool:
+    """Some modelled instruction has an UNKNOWN finding (a timeout another run may decide)."""
+    return any(
+        r.finding(prop).verdict is Verdict.UNKNOWN
+        for r in analysis.instructions
+        if r.unmodelled is None
+        for prop, _ in PROPERTIES
+    )

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from analyzer import analyze, load_isa
+from analyzer import load_isa
+from analyzer.cache import analyze_cached
 from analyzer.results import Analysis
+from analyzer.smt.solver import DEFAULT_TIMEOUT_MS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The suite never reads or fills the user's result cache.
-os.environ.setdefault("PGV_CACHE_DIR", tempfile.mkdtemp(prefix="pgv-test-cache-"))
+# The suite never reads or fills the user's result cache; it keeps its own, shared by the
+# parallel workers (keyed by content and by pgv's own code, so never stale).
+os.environ.setdefault("PGV_CACHE_DIR", str(ROOT / ".pytest_cache" / "pgv-analyses"))
 SPECS = ROOT / "isa_specs"
 
 # With CI set, hypothesis loads its own derandomized "ci" profile; elsewhere, "dev".
@@ -37,7 +39,7 @@ def analysis_of(name: str) -> Analysis:
         path = SPECS / f"{name}.isa"
         if not path.exists():
             pytest.fail(f"bundled spec {path.name} is missing")
-        _ANALYSES[name] = analyze(load_isa(path))
+        _ANALYSES[name] = analyze_cached(load_isa(path), timeout_ms=DEFAULT_TIMEOUT_MS)
     return _ANALYSES[name]
 
 
