@@ -342,7 +342,8 @@ class _ToSyntax(Transformer[Token, Any]):
         return s.SHandler(kind, vector, rest[2], replace, self._sp(meta))
 
     def settable_decl(self, meta: Any, items: list[Any]) -> s.SSettable:
-        return s.SSettable(tuple(items), self._sp(meta))
+        replace, rest = _take_replace(items)
+        return s.SSettable(tuple(rest), replace, self._sp(meta))
 
     def field_ref(self, meta: Any, items: list[Any]) -> s.SFieldRef:
         bits = [_number(t) for t in items[1:]]

@@ -278,6 +278,7 @@ class SFieldRef:
 @dataclass(frozen=True, slots=True)
 class SSettable:
     fields: tuple[SFieldRef, ...]
+    replace: bool
     span: Span = field(compare=False)
 
 

@@ -176,6 +176,11 @@ def _apply_extension(
     position = {k: i for i, d in enumerate(base) if (k := _decl_key(d)) is not None}
     problems: list[Diagnostic] = []
     for decl in ext.decls:
+        if isinstance(decl, s.SSettable) and decl.replace:
+            # 'replace vmm sets ...' is the whole list of settable fields from now on.
+            merged = [None if isinstance(d, s.SSettable) else d for d in merged]
+            merged.append(decl)
+            continue
         if isinstance(decl, s.SRemove):
             where = position.pop(("instruction", decl.name), None)
             if where is None:

@@ -63,3 +63,16 @@ def test_context_command(tmp_path: Path) -> None:
     assert data["schema"] == "pgv/context/1"
     assert data["some_setting_proves_theorem1"] == "PROVED"
     assert "RDTSC: traps under IOPL=0, TSD=1" in pgv("context", str(spec)).stdout
+
+
+def test_extension_replaces_the_settable_fields(tmp_path: Path) -> None:
+    base = tmp_path / "ctx.isa"
+    base.write_text(SPEC)
+    ext = tmp_path / "ctxx.isa"
+    ext.write_text(
+        'isa ctxx "ext" extends "ctx.isa"\nreplace state IOPL : bits(2) visible\n'
+        "replace vmm sets TSD\n"
+    )
+    from analyzer import load_isa
+
+    assert [f.label for f in load_isa(ext).settable] == ["TSD"]
