@@ -138,6 +138,28 @@ CATALOG: tuple[Published, ...] = (
                 "OUT",
             }
         ),
+        notes=(
+            "LDS, LES, LFS, LGS and LSS load a segment register through a far pointer: the "
+            "same descriptor load (from the VMM-owned tables, with DPL/RPL/CPL checks) that "
+            "Robin & Irvine count under MOV; the published list folds them into MOV.",
+            "INTO is INT 4 when OF is set, and IRET is the return half of INT and far CALL "
+            "(it restores CPL and flags, silently keeping IF when CPL > IOPL): the published "
+            "list folds them into INT and RET/POPF.",
+            "REP INSD/OUTSD with ECX = 0 skip the I/O permission check and do nothing, so they "
+            "never trap in that state: not privileged, though direct execution stays exact.",
+            "The x87 instructions record the CS selector, whose low bits are the CPL, in the "
+            "FPU instruction pointer (SDM vol. 1, 7.3.8), which FSTENV/FSAVE then store: a "
+            "mode leak the published lists (which cover the integer and system "
+            "instructions) do not mention.",
+        ),
+    ),
+    Published(
+        spec="x86-vtx",
+        source="Intel SDM vol. 3C, VMX non-root operation; VT-x is taken to make IA-32 "
+        "classically virtualizable (MODEL.md section 7, issue text)",
+        theorem1=PROVED,
+        theorem3=PROVED,
+        critical_exactly=True,
     ),
     Published(
         spec="pdp10",

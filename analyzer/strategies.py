@@ -29,6 +29,8 @@ from analyzer.interp import State
 from analyzer.programs import Program, ProgramLine
 
 InstructionCall = tuple[str, dict[str, int]]
+MAX_DRAWN_REGISTERS = 64
+"""Register files up to this size are drawn whole; larger ones as a few non-zero registers."""
 
 
 def _bits(width: int) -> st.SearchStrategy[int]:
@@ -51,8 +53,13 @@ def states(
     for c in isa.state:
         if c.count is None:
             parts[c.name] = _bits(c.width)
-        else:
+        elif c.count <= MAX_DRAWN_REGISTERS:
             parts[c.name] = st.lists(_bits(c.width), min_size=c.count, max_size=c.count)
+        else:
+            # Large files (descriptor tables, storage keys, I/O maps) are drawn sparse.
+            parts[c.name] = st.dictionaries(
+                st.integers(0, c.count - 1), _bits(c.width), max_size=memory_cells
+            )
     for m in isa.memories:
         limit = (1 << m.address_width) if address_limit is None else address_limit
         parts[m.name] = st.dictionaries(

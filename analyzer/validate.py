@@ -766,6 +766,7 @@ class _Elaborator:
                 if name in self.memories:
                     memory = self.memories[name]
                     address = self.expr(index, scope, memory.address_width)
+                    self.check_width(address, memory.address_width, index.span, "the address")
                     count = 1 if cells is None else self._cells(cells, scope)
                     return (
                         ir.MemTarget(name, address, count, False),
@@ -778,6 +779,9 @@ class _Elaborator:
                     if cells is not None:
                         raise self.fail(node.span, "only a memory takes '[address, cells]'")
                     idx = self.expr(index, scope, component.index_width)
+                    self.check_width(
+                        idx, component.index_width, index.span, f"the index into {name}"
+                    )
                     return ir.FileTarget(name, idx), component.width, lambda v: v, None
                 return self._partial(node, scope, index, index)
             case s.SSlice(hi=hi, lo=lo):
@@ -785,6 +789,7 @@ class _Elaborator:
             case s.SPhysical(memory=mname, address=address, cells=cells, span=span):
                 memory = self._memory_named(mname, span, scope)
                 addr = self.expr(address, scope, memory.address_width)
+                self.check_width(addr, memory.address_width, address.span, "the address")
                 count = 1 if cells is None else self._cells(cells, scope)
                 return (
                     ir.MemTarget(memory.name, addr, count, True),
@@ -929,6 +934,7 @@ class _Elaborator:
             case s.SPhysical():
                 memory = self._memory_named(node.memory, node.span, scope)
                 address = self.expr(node.address, scope, memory.address_width)
+                self.check_width(address, memory.address_width, node.address.span, "the address")
                 count = 1 if node.cells is None else self._cells(node.cells, scope)
                 return ir.MemRead(
                     memory.name, address, count, True, count * memory.cell_width, node.span
@@ -992,6 +998,7 @@ class _Elaborator:
             if name in self.memories or name in self.memory_syntax:
                 memory = self._memory_named(name, node.base.span, scope)
                 address = self.expr(node.index, scope, memory.address_width)
+                self.check_width(address, memory.address_width, node.index.span, "the address")
                 count = 1 if node.cells is None else self._cells(node.cells, scope)
                 return ir.MemRead(
                     memory.name, address, count, False, count * memory.cell_width, node.span
@@ -1003,6 +1010,9 @@ class _Elaborator:
                 if node.cells is not None:
                     raise self.fail(node.span, "only a memory takes '[address, cells]'")
                 index = self.expr(node.index, scope, component.index_width)
+                self.check_width(
+                    index, component.index_width, node.index.span, f"the index into {name}"
+                )
                 return ir.FileRead(name, index, component.width, node.span)
         if node.cells is not None:
             raise self.fail(node.span, "only a memory takes '[address, cells]'")

@@ -160,6 +160,10 @@ CASES: list[tuple[str, str]] = [
     ),
     (HEADER + "state W : bits(0) visible", r"^t\.isa:10:\d+: width 0 is out of range"),
     (
+        HEADER + 'instruction i cite "x" { PC := R[PC] }',
+        r"^t\.isa:10:\d+: width mismatch: the index into R is bits\(16\), expected bits\(2\)",
+    ),
+    (
         HEADER + "def f() : bits(16) = concat(8'd1, 8'd2, 3'd0)",
         r"^t\.isa:10:22: width mismatch: the body of 'f' is bits\(19\), expected bits\(16\)",
     ),

@@ -99,7 +99,7 @@ def _baseline(analysis: Analysis, analyses: Sequence[Analysis]) -> list[Analysis
 
 def published_text(analysis: Analysis) -> str | None:
     """The literature's findings on this machine and how the derived ones differ."""
-    found = published(analysis.isa.name)
+    found = published(Path(analysis.isa.source).stem)
     if found is None:
         return None
     theorems = {t.number: t.verdict.value for t in analysis.theorems}

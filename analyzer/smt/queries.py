@@ -7,7 +7,7 @@ model as witness and REFUTED when unsatisfiable. A timeout is UNKNOWN, never a s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -493,11 +493,9 @@ class _ModelReader:
         """The values of ``terms`` in the model, evaluated a few hundred at a time as one
         concatenation (one call into z3 instead of one per term)."""
         out: list[int] = []
-        for start in range(0, len(terms), 256):
-            chunk = [
-                t if z3.is_bv(t) else z3.If(t, z3.BitVecVal(1, 1), z3.BitVecVal(0, 1))
-                for t in terms[start : start + 256]
-            ]
+        for chunk in _chunks(
+            [t if z3.is_bv(t) else z3.If(t, z3.BitVecVal(1, 1), z3.BitVecVal(0, 1)) for t in terms]
+        ):
             whole = chunk[0] if len(chunk) == 1 else z3.Concat(*chunk)
             number = int(self.model.eval(whole, model_completion=True).as_long())
             values = []
@@ -566,6 +564,22 @@ class _ModelReader:
         return sorted(out, key=lambda row: (row[0], row[1]))
 
 
+def _chunks(terms: list[Term], bits: int = 2048) -> Iterator[list[Term]]:
+    """``terms`` in runs of at most ``bits`` bits (at least one term each): z3 hands back a
+    value as decimal text, and Python reads at most a few thousand digits."""
+    chunk: list[Term] = []
+    total = 0
+    for term in terms:
+        width = term.size()
+        if chunk and total + width > bits:
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(term)
+        total += width
+    if chunk:
+        yield chunk
+
+
 def context_example(isa: ir.Isa) -> dict[str, int | tuple[int, ...]]:
     """A concrete choice of every mode and control component (mapping aside) satisfying
     ``vm_context`` and the invariants, as close to all-zero as a few tries find: the real
@@ -595,15 +609,13 @@ def context_example(isa: ir.Isa) -> dict[str, int | tuple[int, ...]]:
                 solver.add(constraint)
         if solver.check() != z3.sat:
             raise ValueError(f"{isa.source}: no state satisfies vm_context and the invariants")
-    model = solver.model()
-
-    def value(term: Term) -> int:
-        return int(model.eval(term, model_completion=True).as_long())
-
+    reader = _ModelReader(encoder, solver.model(), set())
     out: dict[str, int | tuple[int, ...]] = {}
     for c in owned:
         if c.count is None:
-            out[c.name] = value(state[c.name])
+            out[c.name] = reader.value(state[c.name])
         else:
-            out[c.name] = tuple(value(z3.Select(state[c.name], i)) for i in range(c.count))
+            out[c.name] = tuple(
+                reader.values([z3.Select(state[c.name], i) for i in range(c.count)])
+            )
     return out
