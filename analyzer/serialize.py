@@ -46,11 +46,8 @@ def witness_to_dict(w: Witness) -> dict[str, Any]:
 
 
 def _finding(f: Finding) -> dict[str, Any]:
-    return {
-        "verdict": f.verdict.value,
-        "reason": f.reason,
-        "witness": None if f.witness is None else witness_to_dict(f.witness),
-    }
+    # The witness, if any, is under the instruction's "witnesses", keyed the same way.
+    return {"verdict": f.verdict.value, "reason": f.reason}
 
 
 def instruction_to_dict(r: InstructionResult) -> dict[str, Any]:
@@ -141,9 +138,10 @@ def witness_from_dict(d: dict[str, Any]) -> Witness:
     )
 
 
-def _finding_from(d: dict[str, Any]) -> Finding:
-    witness = None if d["witness"] is None else witness_from_dict(d["witness"])
-    return Finding(Verdict(d["verdict"]), d["reason"], witness)
+def _finding_from(d: dict[str, Any], witness: dict[str, Any] | None) -> Finding:
+    return Finding(
+        Verdict(d["verdict"]), d["reason"], None if witness is None else witness_from_dict(witness)
+    )
 
 
 def instruction_from_dict(d: dict[str, Any]) -> InstructionResult:
@@ -158,7 +156,10 @@ def instruction_from_dict(d: dict[str, Any]) -> InstructionResult:
         family=d["family"],
         unmodelled=d["unmodelled"],
         behavior_kind=d["behavior_kind"],
-        **{prop: _finding_from(d["findings"][prop]) for prop, _ in PROPERTIES},
+        **{
+            prop: _finding_from(d["findings"][prop], d["witnesses"].get(prop))
+            for prop, _ in PROPERTIES
+        },
     )
 
 
@@ -201,8 +202,27 @@ def analysis_from_dict(d: dict[str, Any]) -> Analysis:
 DIFF_SCHEMA = "pgv/diff/1"
 
 
+def _change_side(r: InstructionResult) -> dict[str, Any]:
+    """One side of a changed instruction: its verdicts and the witnesses of the sensitivity
+    and privilege findings (the full results are in each ISA's own analysis)."""
+    shown = ("privileged", "control_sensitive", "behavior_sensitive")
+    return {
+        "class": r.klass.value,
+        "privileged": r.privileged.verdict.value,
+        "sensitive": r.sensitive.value,
+        "behavior_kind": r.behavior_kind,
+        "critical": r.critical.value,
+        "user_sensitive": r.user_sensitive.value,
+        "source": {"file": r.source.file, "line": r.source.line, "column": r.source.column},
+        "findings": {prop: _finding(r.finding(prop)) for prop in shown},
+        "witnesses": {
+            prop: witness_to_dict(w) for prop in shown if (w := r.finding(prop).witness) is not None
+        },
+    }
+
+
 def diff_to_dict(diff: ExtensionDiff) -> dict[str, Any]:
-    """An extension diff as plain data; full instruction results on both sides."""
+    """An extension diff as plain data: each changed instruction's verdicts on both sides."""
     return {
         "schema": DIFF_SCHEMA,
         "base": {"name": diff.base.isa.name, "source": diff.base.isa.source},
@@ -223,8 +243,8 @@ def diff_to_dict(diff: ExtensionDiff) -> dict[str, Any]:
                 "mnemonic": c.mnemonic,
                 "change": c.change,
                 "what": list(c.what),
-                "before": None if c.before is None else instruction_to_dict(c.before),
-                "after": None if c.after is None else instruction_to_dict(c.after),
+                "before": None if c.before is None else _change_side(c.before),
+                "after": None if c.after is None else _change_side(c.after),
             }
             for c in diff.changes
         ],
