@@ -884,6 +884,8 @@ def disagreement(
 DIFF_CASES = _cases()
 LARGE_SPEC_FORMS = 250
 SAMPLE_STRIDE = 6
+SWEEP_EXAMPLES = int(os.environ.get("PGV_SWEEP_EXAMPLES", "50"))
+"""Examples per instruction in the slow sweep (about 1,600 instructions in all)."""
 
 
 def _sampled(cases: list[Any]) -> list[Any]:
@@ -902,45 +904,50 @@ def _sampled(cases: list[Any]) -> list[Any]:
     return out
 
 
-OPS_CASES = [c for c in DIFF_CASES if c.values[0] == "<ops>"]
+def _differential_test(cases: list[Any], max_examples: int) -> Any:
+    """A hypothesis test comparing the interpreter with z3 on each of ``cases``.
+
+    There is one such test function per spec, never one for all: hypothesis's pytest plugin
+    wraps a parametrized test's settings in one more layer per case it runs, and with the
+    derandomized "ci" profile (no database) reading the settings recurses through every layer,
+    so a single function with about a thousand cases overflows the stack."""
+
+    @pytest.mark.parametrize(("spec", "name"), cases)
+    @settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    @given(data=st.data())
+    def test(data: st.DataObject, spec: str, name: str | None) -> None:
+        compare_with_z3(data, spec, name)
+
+    return test
 
 
-@pytest.mark.parametrize(("spec", "name"), OPS_CASES)
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-@given(data=st.data())
-def test_every_operator_agrees_with_z3(data: st.DataObject, spec: str, name: str) -> None:
-    compare_with_z3(data, spec, name)
+def _slug(spec: str) -> str:
+    return re.sub(r"\W+", "_", spec).strip("_")
 
 
-@pytest.mark.parametrize(("spec", "name"), _sampled(DIFF_CASES))
-@settings(
-    max_examples=3,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-@given(data=st.data())
-def test_interpreter_agrees_with_z3(data: st.DataObject, spec: str, name: str | None) -> None:
-    compare_with_z3(data, spec, name)
+def _register_differential_tests() -> None:
+    """test_every_operator_agrees_with_z3 (the inline spec), then for each bundled spec
+    test_interpreter_agrees_with_z3_<spec> (sampled) and a slow full sweep."""
+    by_spec: dict[str, list[Any]] = {}
+    for case in DIFF_CASES:
+        by_spec.setdefault(case.values[0], []).append(case)
+    module = globals()
+    for spec, cases in by_spec.items():
+        if spec == "<ops>":
+            module["test_every_operator_agrees_with_z3"] = _differential_test(cases, 40)
+            continue
+        slug = _slug(spec)
+        module[f"test_interpreter_agrees_with_z3_{slug}"] = _differential_test(_sampled(cases), 3)
+        module[f"test_interpreter_agrees_with_z3_sweep_{slug}"] = pytest.mark.slow(
+            _differential_test(cases, SWEEP_EXAMPLES)
+        )
 
 
-SWEEP_EXAMPLES = int(os.environ.get("PGV_SWEEP_EXAMPLES", "50"))
-"""Examples per instruction in the slow sweep (about 1,600 instructions in all)."""
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("spec", "name"), DIFF_CASES)
-@settings(
-    max_examples=SWEEP_EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-@given(data=st.data())
-def test_interpreter_agrees_with_z3_sweep(data: st.DataObject, spec: str, name: str | None) -> None:
-    compare_with_z3(data, spec, name)
+_register_differential_tests()
 
 
 # ---------------------------------------------------------------- witnesses replayed
