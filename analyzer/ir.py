@@ -7,8 +7,8 @@ by :mod:`analyzer.pretty` and read back compares equal to the original.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from analyzer.errors import NO_SPAN, Span
@@ -516,3 +516,61 @@ def stmt_exprs(stmt: Stmt) -> Iterator[Expr]:
                 yield when
         case Let(value=value):
             yield value
+
+
+def substitute(expr: Expr, operands: Mapping[str, Expr]) -> Expr:
+    """``expr`` with each operand reference named in ``operands`` replaced by its value."""
+    match expr:
+        case OperandRef(name=name) if name in operands:
+            return operands[name]
+        case FileRead(index=e):
+            return replace(expr, index=substitute(e, operands))
+        case MemRead(address=e):
+            return replace(expr, address=substitute(e, operands))
+        case Unary(operand=e) | Extract(operand=e) | Extend(operand=e):
+            return replace(expr, operand=substitute(e, operands))
+        case Binary(left=a, right=b) | Compare(left=a, right=b):
+            return replace(expr, left=substitute(a, operands), right=substitute(b, operands))
+        case Ite(cond=c, then=a, other=b):
+            return replace(
+                expr,
+                cond=substitute(c, operands),
+                then=substitute(a, operands),
+                other=substitute(b, operands),
+            )
+        case Concat(parts=parts):
+            return replace(expr, parts=tuple(substitute(p, operands) for p in parts))
+        case Call(args=args):
+            return replace(expr, args=tuple(substitute(a, operands) for a in args))
+    return expr
+
+
+def substitute_stmts(body: tuple[Stmt, ...], operands: Mapping[str, Expr]) -> tuple[Stmt, ...]:
+    """``body`` with its operand references replaced (see ``substitute``)."""
+    return tuple(_substitute_stmt(stmt, operands) for stmt in body)
+
+
+def _substitute_stmt(stmt: Stmt, operands: Mapping[str, Expr]) -> Stmt:
+    match stmt:
+        case Assign(target=target, value=value):
+            if isinstance(target, FileTarget):
+                target = replace(target, index=substitute(target.index, operands))
+            elif isinstance(target, MemTarget):
+                target = replace(target, address=substitute(target.address, operands))
+            return replace(stmt, target=target, value=substitute(value, operands))
+        case If(cond=cond, then=then, other=other):
+            return replace(
+                stmt,
+                cond=substitute(cond, operands),
+                then=substitute_stmts(then, operands),
+                other=substitute_stmts(other, operands),
+            )
+        case Trap(vector=vector, when=when):
+            return replace(
+                stmt,
+                vector=None if vector is None else substitute(vector, operands),
+                when=None if when is None else substitute(when, operands),
+            )
+        case Let(value=value):
+            return replace(stmt, value=substitute(value, operands))
+    return stmt

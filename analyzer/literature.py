@@ -30,10 +30,9 @@ class Published:
     timing_dependent: frozenset[str] = frozenset()
     # Mnemonics the literature says trap in user mode (derived privileged).
     privileged_include: frozenset[str] = frozenset()
-    # Where the model honestly differs on Theorem 3: the derived verdict and the mnemonics
-    # that refute it (the tests pin both, so a change is noticed), explained in ``notes``.
-    derived_theorem3: Verdict | None = None
-    derived_theorem3_refuted_by: frozenset[str] = frozenset()
+    # Mnemonics the model derives critical beyond the published list, each explained in
+    # ``notes`` (pinned by the tests, so a change is noticed).
+    critical_explained: frozenset[str] = frozenset()
     # Why the derived results differ from the published ones, where they do.
     notes: tuple[str, ...] = field(default=())
 
@@ -169,17 +168,17 @@ CATALOG: tuple[Published, ...] = (
         theorem3=PROVED,
         critical_include=frozenset({"JRST", "JSR", "JSP", "PUSHJ"}),
         critical_exactly=True,
-        derived_theorem3=REFUTED,
-        derived_theorem3_refuted_by=frozenset({"JRST", "JSR", "JSP", "PUSHJ"}),
+        critical_explained=frozenset({"XCT"}),
         notes=(
-            "Theorem 3 differs because the spec models the KA10's User In-Out flag, which P&G's "
-            "two-mode machine leaves out: a user program whose OS granted it User-IOT runs, "
-            "under a hybrid VMM, with the real flag clear (the VMM owns the devices). JSR, JSP "
-            "and PUSHJ store the flag in the PC word, so such a program reads the real value, "
-            "and JRSTF can clear it without trapping: user sensitive, unprivileged. Without "
-            "User-IOT (P&G's model) these instructions are only mode sensitive, which user "
-            "sensitivity excludes, and Theorem 3 would hold but for XCT, which the language "
-            "cannot describe (it executes another word) and which is reported as undecided.",
+            "XCT is derived critical through its subjects alone: the spec gives XCT one form per "
+            "instruction it may execute, and XCT of JRST 1, JSR, JSP or PUSHJ is exactly as "
+            "sensitive and as unprivileged as its subject. P&G list the subjects.",
+            "Theorem 3 holds with User In-Out modelled because the user predicate is P&G's user "
+            "mode, the one in which the privileged instructions trap: USER set and User In-Out "
+            "clear. A program with User In-Out set may issue in-out instructions, so a hybrid "
+            "VMM interprets it as it interprets supervisor mode. Taking the manual's user mode "
+            "(USER alone) instead would make JSR, JSP and PUSHJ (which store User In-Out with "
+            "the flags) and JRSTF (which may clear it) user sensitive, refuting Theorem 3.",
         ),
     ),
     Published(

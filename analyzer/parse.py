@@ -469,6 +469,10 @@ class _ToSyntax(Transformer[Token, Any]):
     def unmodelled_stmt(self, meta: Any, items: list[Any]) -> s.SUnmodelled:
         return s.SUnmodelled(_unquote(items[0]), self._sp(meta))
 
+    def execute_stmt(self, meta: Any, items: list[Any]) -> s.SExecute:
+        args = tuple(a for a in items[1:] if a is not None)
+        return s.SExecute(str(items[0]), args, self._sp(meta))
+
     # -- expressions
     def number(self, meta: Any, items: list[Any]) -> s.SNumber:
         return s.SNumber(_number(items[0]), None, self._sp(meta))

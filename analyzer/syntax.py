@@ -132,7 +132,16 @@ class SUnmodelled:
     span: Span = field(compare=False)
 
 
-SStmt = SAssign | SIf | STrap | SLet | SUnmodelled
+@dataclass(frozen=True, slots=True)
+class SExecute:
+    """``execute NAME(args)``: another instruction's traps and effects, its operands bound."""
+
+    instruction: str
+    args: tuple[SExpr, ...]
+    span: Span = field(compare=False)
+
+
+SStmt = SAssign | SIf | STrap | SLet | SUnmodelled | SExecute
 
 # ---------------------------------------------------------------- declarations
 

@@ -254,6 +254,10 @@ class _Elaborator:
         self.defined: dict[str, Span] = {}
         self.in_progress: list[str] = []
         self.handler_widths: dict[str | None, int] = {}
+        self.instruction_decls: dict[str, s.SInstruction | s.SMember] = {}
+        self.elaborated: dict[str, ir.Instruction] = {}
+        self.executing: list[str] = []
+        self.executed_where: list[ir.Expr] = []
 
     # -- diagnostics
     def fail(self, span: Span, message: str, hint: str | None = None) -> _Fail:
@@ -564,6 +568,9 @@ class _Elaborator:
         out: list[ir.Instruction] = []
         seen: dict[str, Span] = {}
         for decl in self.decls:
+            if isinstance(decl, s.SInstruction | s.SMember):
+                self.instruction_decls.setdefault(decl.name, decl)
+        for decl in self.decls:
             if not isinstance(decl, s.SInstruction | s.SMember):
                 continue
             if decl.name in seen:
@@ -574,7 +581,13 @@ class _Elaborator:
                 continue
             seen[decl.name] = decl.span
             try:
-                out.append(self.instruction(decl))
+                if decl.name not in self.elaborated:
+                    self.executing.append(decl.name)
+                    try:
+                        self.elaborated[decl.name] = self.instruction(decl)
+                    finally:
+                        self.executing.pop()
+                out.append(self.elaborated[decl.name])
             except _Fail:
                 continue
         return tuple(out)
@@ -645,7 +658,9 @@ class _Elaborator:
         )
         where = tuple(self.condition(w, where_scope) for w in clauses.where)
         scope = _Scope(operands=operand_widths, aliases=aliases, what="instruction")
+        self.executed_where = []
         stmts = self.body(body, scope, allow_traps=True)
+        where += tuple(self.executed_where)
         mnemonic = clauses.mnemonic or name.upper()
         return ir.Instruction(
             name,
@@ -676,7 +691,10 @@ class _Elaborator:
         scope = scope.child()
         for stmt in stmts:
             try:
-                out.append(self._stmt(stmt, scope, assigned, allow_traps))
+                if isinstance(stmt, s.SExecute):
+                    out += self._execute(stmt, scope, allow_traps)
+                else:
+                    out.append(self._stmt(stmt, scope, assigned, allow_traps))
             except _Fail:
                 continue
         return tuple(out)
@@ -703,6 +721,75 @@ class _Elaborator:
                 return ir.Let(stmt.name, value, stmt.span)
             case s.SUnmodelled():
                 return ir.Unmodelled(stmt.reason, stmt.span)
+            case s.SExecute():
+                raise self.fail(stmt.span, "internal: 'execute' is spliced by _block")
+
+    def _execute(self, stmt: s.SExecute, scope: _Scope, allow_traps: bool) -> tuple[ir.Stmt, ...]:
+        """The named instruction's traps and effects with its operands bound to the arguments;
+        its ``where`` conditions, so bound, join the executing instruction's."""
+        if not allow_traps:
+            raise self.fail(stmt.span, "a trap handler cannot execute an instruction")
+        callee = self._executed(stmt)
+        if len(stmt.args) != len(callee.operands):
+            raise self.fail(
+                stmt.span,
+                f"instruction '{callee.name}' takes {len(callee.operands)} operand(s), "
+                f"not {len(stmt.args)}",
+                f"its operands: {', '.join(p.name for p in callee.operands) or 'none'}",
+            )
+        bound: dict[str, ir.Expr] = {}
+        for param, arg in zip(callee.operands, stmt.args, strict=True):
+            value = self.expr(arg, scope, param.width)
+            self.check_width(value, param.width, arg.span, f"operand '{param.name}'")
+            if any(isinstance(e, ir.LocalRef) for e in ir.walk_expr(value)):
+                raise self.fail(
+                    arg.span, "an operand of an executed instruction cannot use a 'let' name"
+                )
+            bound[param.name] = value
+        for condition in callee.where:
+            bound_condition = ir.substitute(condition, bound)
+            if not _operands_only(bound_condition):
+                raise self.fail(
+                    stmt.span,
+                    f"'{callee.name}' constrains its operands with 'where', so the arguments "
+                    "it constrains must be operand fields, not state",
+                )
+            self.executed_where.append(bound_condition)
+        for let in (x for x in ir.walk_stmts(callee.body) if isinstance(x, ir.Let)):
+            if let.name in scope.locals or let.name in scope.operands:
+                raise self.fail(
+                    stmt.span, f"'{callee.name}' binds 'let {let.name}', which hides another name"
+                )
+            scope.locals[let.name] = let.value.width
+        return ir.substitute_stmts(callee.body, bound)
+
+    def _executed(self, stmt: s.SExecute) -> ir.Instruction:
+        """The elaborated instruction ``execute`` names (instructions may execute others
+        declared anywhere in the spec, but not themselves, directly or not)."""
+        decl = self.instruction_decls.get(stmt.instruction)
+        if decl is None:
+            raise self.fail(
+                stmt.span,
+                f"unknown instruction '{stmt.instruction}'",
+                suggest(
+                    stmt.instruction,
+                    [n for n in self.instruction_decls if n not in self.executing],
+                ),
+            )
+        if stmt.instruction in self.executing:
+            # Told from the instruction whose statement closes the cycle.
+            cycle = self.executing[self.executing.index(stmt.instruction) :]
+            chain = " -> ".join([cycle[-1], *cycle[:-1], cycle[-1]])
+            raise self.fail(stmt.span, f"instructions execute each other in a cycle: {chain}")
+        if stmt.instruction not in self.elaborated:
+            saved = self.executed_where
+            self.executing.append(stmt.instruction)
+            try:
+                self.elaborated[stmt.instruction] = self.instruction(decl)
+            finally:
+                self.executing.pop()
+                self.executed_where = saved
+        return self.elaborated[stmt.instruction]
 
     def _if(self, stmt: s.SIf, scope: _Scope, assigned: set[str], allow_traps: bool) -> ir.Stmt:
         (cond_syntax, then_syntax), *rest = stmt.branches
@@ -1264,3 +1351,11 @@ def _target_read(target: ir.Target, width: int) -> ir.Expr:
 
 def _reads_state(expr: ir.Expr) -> bool:
     return any(isinstance(e, ir.StateRead | ir.FileRead | ir.MemRead) for e in ir.walk_expr(expr))
+
+
+def _operands_only(expr: ir.Expr) -> bool:
+    """Whether ``expr`` reads nothing but operand fields and constants."""
+    return not any(
+        isinstance(e, ir.StateRead | ir.FileRead | ir.MemRead | ir.LocalRef)
+        for e in ir.walk_expr(expr)
+    )

@@ -144,13 +144,16 @@ class TrapAndEmulateVMM:
 
 
 class HybridVMM(TrapAndEmulateVMM):
-    """Interprets every instruction in virtual supervisor mode; runs virtual user mode
+    """Interprets every instruction outside virtual user mode; runs virtual user mode
     directly (Theorem 3)."""
 
     kind = "hybrid"
 
     def interprets(self, state: State) -> bool:
-        return interp.predicate(self.isa, "supervisor", state)
+        # P&G's hybrid VMM interprets "virtual supervisor mode": on a two-mode machine that is
+        # everything but user mode. Where a machine has states that are neither (the PDP-10's
+        # user mode with User In-Out set holds a privilege), those are interpreted too.
+        return not interp.predicate(self.isa, "user", state)
 
 
 def _component_value(state: State, component: ir.StateComponent) -> int | tuple[int, ...]:

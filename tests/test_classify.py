@@ -129,3 +129,27 @@ def test_witnesses_are_consistent(spec: str) -> None:
 def test_analysis_renders_itself_in_notebooks() -> None:
     html = analysis_of("pg74")._repr_html_()  # type: ignore[attr-defined]
     assert 'data-isa="pg74"' in html and "0 critical" in html
+
+
+EXECUTING = """
+instruction setif(k: bits(1)) cite "t" { trap privilege when S == 0  IF := k }
+instruction rdbase(k: bits(8)) cite "t" where k != 7 { A := BASE + k }
+instruction add(k: bits(8)) cite "t" { A := A + k }
+instruction x_setif(xe: bits(8), k: bits(1)) cite "t" { let w = M[xe]  execute setif(k) }
+instruction x_rdbase(xe: bits(8), k: bits(8)) cite "t" { let w = M[xe]  execute rdbase(k) }
+instruction x_add(xe: bits(8), k: bits(8)) cite "t" { let w = M[xe]  execute add(k) }
+"""
+
+
+def test_executing_an_instruction_classifies_as_its_subject() -> None:
+    isa = load_isa_text(MINI + EXECUTING, "x.isa")
+    by_name = {r.name: r for r in analyze(isa).instructions}
+    for subject in ("setif", "rdbase", "add"):
+        executed, executing = by_name[subject], by_name[f"x_{subject}"]
+        assert executing.klass is executed.klass, subject
+    assert by_name["x_setif"].klass is InstrClass.PRIVILEGED
+    assert by_name["x_rdbase"].klass is InstrClass.CRITICAL
+    assert by_name["x_add"].klass is InstrClass.INNOCUOUS
+    # The executed instruction's operand constraints bind the executing one's operands.
+    (where,) = isa.instruction("x_rdbase").where
+    assert "OperandRef(name='k'" in repr(where)

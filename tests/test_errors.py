@@ -31,8 +31,42 @@ def first_error(text: str, filename: str = "t.isa") -> str:
     return str(info.value)
 
 
+EXECUTED = """instruction add(k: bits(16)) cite "x" where k != 3 { let t = PC + k  PC := t }
+instruction cyc(k: bits(16)) cite "x" { execute cyc2(k) }
+instruction cyc2(k: bits(16)) cite "x" { execute cyc(k) }
+"""
+
 # (spec text, regex the first line of the message must match)
 CASES: list[tuple[str, str]] = [
+    (
+        HEADER + EXECUTED + 'instruction x(k: bits(16)) cite "x" { execute ad(k) }',
+        r"^t\.isa:11:\d+: instructions execute each other in a cycle: cyc -> cyc2 -> cyc",
+    ),
+    (
+        HEADER + 'instruction add(k: bits(16)) cite "x" { PC := k }\n'
+        'instruction x(k: bits(16)) cite "x" { execute ad(k) }',
+        r"^t\.isa:11:\d+: unknown instruction 'ad'",
+    ),
+    (
+        HEADER + 'instruction add(k: bits(16)) cite "x" { PC := k }\n'
+        'instruction x(k: bits(16)) cite "x" { execute add(k, k) }',
+        r"^t\.isa:11:\d+: instruction 'add' takes 1 operand\(s\), not 2",
+    ),
+    (
+        HEADER + 'instruction add(k: bits(16)) cite "x" where k != 3 { PC := k }\n'
+        'instruction x(k: bits(16)) cite "x" { execute add(PC) }',
+        r"^t\.isa:11:\d+: 'add' constrains its operands with 'where'",
+    ),
+    (
+        HEADER + 'instruction add(k: bits(16)) cite "x" { PC := k }\n'
+        'instruction x(k: bits(16)) cite "x" { let j = k  execute add(j) }',
+        r"^t\.isa:11:\d+: an operand of an executed instruction cannot use a 'let' name",
+    ),
+    (
+        HEADER + 'instruction add(k: bits(16)) cite "x" { let t = k  PC := t }\n'
+        'instruction x(k: bits(16)) cite "x" { let t = k  execute add(k) }',
+        r"^t\.isa:11:\d+: 'add' binds 'let t', which hides another name",
+    ),
     ("", r"^t\.isa:1:1: spec is empty"),
     ("   \n\n", r"^t\.isa:1:1: spec is empty"),
     ("isa t\x00", r"^t\.isa:1:1: spec contains a NUL byte"),
@@ -190,6 +224,14 @@ def test_message_has_line_and_caret() -> None:
     assert lines[1] == '    instruction i cite "x" { PC := PQ + 1 }'
     assert lines[2] == "    " + " " * 31 + "^^"
     assert lines[3] == "  hint: did you mean 'PC'?"
+
+
+def test_misspelt_executed_instruction_gets_suggestion() -> None:
+    text = (
+        HEADER + 'instruction add(k: bits(16)) cite "x" { PC := k }\n'
+        'instruction x(k: bits(16)) cite "x" { execute ad(k) }'
+    )
+    assert "did you mean 'add'?" in first_error(text)
 
 
 def test_misspelt_keyword_gets_suggestion() -> None:
