@@ -492,15 +492,14 @@ class _ModelReader:
     def values(self, terms: Sequence[Term]) -> list[int]:
         """The values of ``terms`` in the model, evaluated a few hundred at a time as one
         concatenation (one call into z3 instead of one per term)."""
+        one, zero = z3.BitVecVal(1, 1), z3.BitVecVal(0, 1)
+        sized = [(t, t.size()) if z3.is_bv(t) else (z3.If(t, one, zero), 1) for t in terms]
         out: list[int] = []
-        for chunk in _chunks(
-            [t if z3.is_bv(t) else z3.If(t, z3.BitVecVal(1, 1), z3.BitVecVal(0, 1)) for t in terms]
-        ):
-            whole = chunk[0] if len(chunk) == 1 else z3.Concat(*chunk)
+        for chunk in _chunks(sized):
+            whole = chunk[0][0] if len(chunk) == 1 else z3.Concat(*(t for t, _ in chunk))
             number = int(self.model.eval(whole, model_completion=True).as_long())
             values = []
-            for term in reversed(chunk):
-                width = term.size()
+            for _, width in reversed(chunk):
                 values.append(number & ((1 << width) - 1))
                 number >>= width
             out.extend(reversed(values))
@@ -540,13 +539,19 @@ class _ModelReader:
             unique.setdefault((access.array, index, access.physical), None)
         rows: list[tuple[str, str, int]] = []
         terms: list[Term] = []
+        views: dict[tuple[int, str], Term] = {}
         for array, index, physical in unique:
             if array in memories:
                 memory = memories[array]
                 width = memory.cell_width
                 rows.append((array, f"{index:#x}" + (" phys" if physical else ""), width))
-                for _, state in labelled:
-                    source = state[array] if physical else self.enc.view(state, memory)
+                for n, (_, state) in enumerate(labelled):
+                    if physical:
+                        source = state[array]
+                    else:
+                        if (n, array) not in views:
+                            views[n, array] = self.enc.view(state, memory)
+                        source = views[n, array]
                     cell = z3.Select(source, z3.BitVecVal(index, memory.address_width))
                     # A translated view carries a valid bit above the cell: show the cell.
                     terms.append(z3.Extract(width - 1, 0, cell))
@@ -564,17 +569,16 @@ class _ModelReader:
         return sorted(out, key=lambda row: (row[0], row[1]))
 
 
-def _chunks(terms: list[Term], bits: int = 2048) -> Iterator[list[Term]]:
-    """``terms`` in runs of at most ``bits`` bits (at least one term each): z3 hands back a
-    value as decimal text, and Python reads at most a few thousand digits."""
-    chunk: list[Term] = []
+def _chunks(terms: list[tuple[Term, int]], bits: int = 2048) -> Iterator[list[tuple[Term, int]]]:
+    """``terms`` (with their widths) in runs of at most ``bits`` bits, at least one term each:
+    z3 hands back a value as decimal text, and Python reads at most a few thousand digits."""
+    chunk: list[tuple[Term, int]] = []
     total = 0
-    for term in terms:
-        width = term.size()
+    for term, width in terms:
         if chunk and total + width > bits:
             yield chunk
             chunk, total = [], 0
-        chunk.append(term)
+        chunk.append((term, width))
         total += width
     if chunk:
         yield chunk
