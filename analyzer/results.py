@@ -71,12 +71,18 @@ class StateView:
 
 @dataclass(frozen=True, slots=True)
 class Witness:
-    """Concrete evidence: operand values and states, side by side."""
+    """Concrete evidence: operand values and states, side by side.
+
+    ``states`` show the entries that matter (MODEL.md section 3); ``inputs`` give each
+    pre-state in full, as its non-zero entries: every scalar component and every register or
+    memory cell the instruction reads, zero elsewhere. Running the instruction on an input
+    (and its operands) reproduces the witness."""
 
     summary: str
     operands: tuple[Entry, ...]
     states: tuple[StateView, ...]
     differing: tuple[str, ...] = ()
+    inputs: tuple[StateView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +333,8 @@ class Campaign:
     emulated: int
     real_steps: int
     resource_violations: tuple[str, ...]
+    seconds: float = field(default=0.0, compare=False)
+    """Wall-clock time of the campaign (not part of the result: it varies run to run)."""
 
     @property
     def direct_share(self) -> float:
@@ -348,19 +356,37 @@ class Confirmation:
     agreements: tuple[tuple[int, Verdict, str, str], ...]
     """(theorem, static verdict, VMM, what the runs say)."""
     disagreements: tuple[str, ...]
+    budget: int = 0
+    """Random programs per VMM at most."""
+    max_length: int = 0
+    """Instructions per program at most."""
+    focus: tuple[str, ...] = ()
+    """The forms about half of the program lines are drawn from."""
 
 
 @dataclass(frozen=True, slots=True)
 class RedPill:
-    """A program whose observable result differs bare and under trap-and-emulate."""
+    """A program whose observable result differs bare and under trap-and-emulate, run both
+    ways; or why a critical form has none."""
 
+    name: str
     form: str
     mnemonic: str
     program: str
     vmm_context: tuple[Entry, ...]
+    """The real values the VMM runs the guest with, where they differ from the guest's."""
+    guest_context: tuple[Entry, ...]
+    """The guest's own (virtual) values of the same components."""
     bare: tuple[Entry, ...]
     virtualized: tuple[Entry, ...]
     differences: tuple[str, ...]
     random_tries: int | None
-    random_seconds: float
+    random_seconds: float = field(default=0.0, compare=False)
+    """Wall-clock time of the random search (not part of the result)."""
     note: str = ""
+    random_budget: int = 0
+
+    @property
+    def diverges(self) -> bool:
+        """Running the program bare and under the VMM gives different results."""
+        return bool(self.differences)

@@ -40,9 +40,18 @@ def witness_to_dict(w: Witness) -> dict[str, Any]:
     return {
         "summary": w.summary,
         "operands": [_entry(e) for e in w.operands],
-        "states": [{"label": s.label, "values": [_entry(e) for e in s.entries]} for s in w.states],
+        "states": _views(w.states),
         "differing": list(w.differing),
+        "inputs": _views(w.inputs),
     }
+
+
+def _views(views: tuple[StateView, ...]) -> list[dict[str, Any]]:
+    return [{"label": s.label, "values": [_entry(e) for e in s.entries]} for s in views]
+
+
+def _views_from(d: list[dict[str, Any]]) -> tuple[StateView, ...]:
+    return tuple(StateView(s["label"], tuple(_entry_from(e) for e in s["values"])) for s in d)
 
 
 def _finding(f: Finding) -> dict[str, Any]:
@@ -131,10 +140,9 @@ def witness_from_dict(d: dict[str, Any]) -> Witness:
     return Witness(
         d["summary"],
         tuple(_entry_from(e) for e in d["operands"]),
-        tuple(
-            StateView(s["label"], tuple(_entry_from(e) for e in s["values"])) for s in d["states"]
-        ),
+        _views_from(d["states"]),
         tuple(d["differing"]),
+        _views_from(d["inputs"]),
     )
 
 

@@ -952,12 +952,14 @@ _register_differential_tests()
 
 # ---------------------------------------------------------------- witnesses replayed
 #
-# A witness shows only some entries of its states (MODEL.md: the ones that matter). Replaying
-# one means completing its first state with 0 everywhere else and running the interpreter.
-# When the replay does not do what the witness claims, z3 is run on the same completed state:
-# if it agrees with the interpreter, the two backends are consistent and the witness's entries
-# do not determine the outcome (an incomplete witness, reported as xfail with the inputs it
-# omits); if it disagrees, that is a backend mismatch and the test fails.
+# A witness shows only some entries of its states (MODEL.md: the ones that matter) and gives
+# its pre-states in full as inputs (non-zero entries). Replaying one means running the
+# interpreter on its first input, zero everywhere else.
+# When the replay does not do what the witness claims, z3 is run on the same state: if it
+# disagrees with the interpreter, that is a backend mismatch and the test fails; if it agrees
+# and the instruction calls an opaque function (which z3 leaves uninterpreted in the witness's
+# model and the interpreter computes), the witness is xfail with that reason; otherwise the
+# witness's inputs were incomplete and the test fails.
 
 REPLAY_TIMEOUT_MS = 10_000
 _ENTRY = re.compile(r"^(?P<name>[^\[]+)\[(?P<index>[^\] ]+)(?P<phys> phys)?\]$")
@@ -1036,59 +1038,22 @@ class Replay:
     result: StepResult
     contradicted: tuple[str, ...]
     """View cells of the witness that the completion contradicts."""
-    omitted: tuple[str, ...]
-    """Inputs the execution reads (as z3 says) that the witness does not show."""
     backend_mismatch: str | None
     """Where z3 and the interpreter disagree on the completed state, if anywhere."""
 
 
-def _omitted_inputs(isa: ir.Isa, replay_: Replay) -> list[str]:
-    """The scalars the instruction reads and the registers and cells its execution touches
-    (z3's accesses, on the completed state) that the first state view does not show."""
-    instruction = isa.instruction(replay_.name)
-    shown = set()
-    for _, base, index, physical in _entries(replay_.witness.states[0]):
-        if index is None:
-            shown.add(base)
-        elif base in {m.name for m in isa.memories} and not physical:
-            shown.add(f"{base}[{interpreter(isa).translate(replay_.pre, base, index)[1]:#x}]")
-        else:
-            shown.add(f"{base}[{index:#x}]")
-    read = _scalars_read(isa, instruction)
-    side = z3_side(replay_.spec, replay_.name)
-    operands = {e.name: e.value for e in replay_.witness.operands}
-    touched = side.touched(side.substitution(replay_.pre, operands))
-    keys = [c.name for c in isa.state if c.count is None and c.name in read]
-    keys += [f"{n}[{a:#x}]" for n, a in sorted(touched)]
-    return [k for k in keys if k not in shown]
-
-
-def _scalars_read(isa: ir.Isa, instruction: ir.Instruction) -> set[str]:
-    """The scalar components the instruction's expressions read, through functions and the
-    translations of the memories it accesses."""
+def opaque_called(isa: ir.Isa, name: str) -> list[str]:
+    """The opaque functions an instruction calls, directly or through other functions: z3
+    leaves them uninterpreted, so a model may choose values the interpreter does not."""
     functions = {f.name: f for f in isa.functions}
-    memories = {m.name: m for m in isa.memories}
-    pending = [e for stmt in ir.walk_stmts(instruction.body) for e in ir.stmt_exprs(stmt)]
-    pending += [
-        ir.MemRead(t.memory, t.address, t.cells, t.physical, 0)
-        for stmt in ir.walk_stmts(instruction.body)
-        if isinstance(stmt, ir.Assign) and isinstance(t := stmt.target, ir.MemTarget)
-    ]
-    read: set[str] = set()
+    pending = [e for st in ir.walk_stmts(isa.instruction(name).body) for e in ir.stmt_exprs(st)]
     seen: set[str] = set()
     while pending:
         for e in ir.walk_expr(pending.pop()):
-            if isinstance(e, ir.StateRead):
-                read.add(e.name)
-            elif isinstance(e, ir.Call) and e.function not in seen:
+            if isinstance(e, ir.Call) and e.function in functions and e.function not in seen:
                 seen.add(e.function)
                 pending.append(functions[e.function].body)
-            elif isinstance(e, ir.MemRead) and not e.physical and e.memory not in seen:
-                seen.add(e.memory)
-                translation = memories[e.memory].translation
-                if translation is not None:
-                    pending += [*translation.faults, translation.to]
-    return read
+    return sorted(f for f in seen if functions[f].opaque)
 
 
 @functools.cache
@@ -1097,13 +1062,11 @@ def replay(spec: str, name: str) -> Replay:
     if isinstance(witness, str):
         pytest.skip(witness)
     isa = isa_of(spec)
-    pre, contradicted = state_from_view(isa, witness.states[0])
+    pre, contradicted = state_from_view(isa, witness.inputs[0])
     operands = {e.name: e.value for e in witness.operands}
     result = step(isa, pre, name, operands)
     mismatch = disagreement(z3_side(spec, name), pre, operands, result)
-    partial = Replay(spec, name, witness, pre, result, tuple(contradicted), (), mismatch)
-    omitted = tuple(_omitted_inputs(isa, partial))
-    return Replay(spec, name, witness, pre, result, tuple(contradicted), omitted, mismatch)
+    return Replay(spec, name, witness, pre, result, tuple(contradicted), mismatch)
 
 
 def _explain(run: Replay, problem: str) -> None:
@@ -1114,22 +1077,16 @@ def _explain(run: Replay, problem: str) -> None:
             f"{run.backend_mismatch}"
         )
     isa = isa_of(run.spec)
-    opaque = {f.name for f in isa.functions if f.opaque}
-    called = {
-        e.function
-        for stmt in ir.walk_stmts(isa.instruction(run.name).body)
-        for x in ir.stmt_exprs(stmt)
-        for e in ir.walk_expr(x)
-        if isinstance(e, ir.Call)
-    }
-    notes = [f"it omits {', '.join(run.omitted) or 'nothing the execution reads'}"]
-    if run.contradicted:
-        notes.append("; ".join(run.contradicted))
-    if called & opaque:
-        notes.append(f"its model leaves opaque {', '.join(sorted(called & opaque))} uninterpreted")
+    opaque = opaque_called(isa, run.name)
+    notes = list(run.contradicted)
+    if not opaque:
+        # A witness's inputs are complete: only an opaque function, which z3 leaves
+        # uninterpreted and the interpreter computes, may make a replay differ.
+        pytest.fail(f"{problem}, though the witness's inputs are complete {notes}")
+    notes.append(f"its model leaves opaque {', '.join(opaque)} uninterpreted")
     pytest.xfail(
-        f"{problem}: z3 agrees with the interpreter on the completed state, so the witness "
-        f"does not determine the outcome ({'; '.join(notes)})"
+        f"{problem}: z3 agrees with the interpreter on the witness's inputs, so the model's "
+        f"choice for an opaque function decides the outcome ({'; '.join(notes)})"
     )
 
 
@@ -1185,3 +1142,76 @@ def test_control_witness_post_state_replays(spec: str, name: str | None) -> None
             "the replay differs from the witness's post-state: "
             + "; ".join(wrong or list(run.contradicted)),
         )
+
+
+@functools.cache
+def behavior_witness(spec: str, name: str) -> Witness | str:
+    """The behavior-sensitivity witness of an instruction, or why there is none."""
+    configure_determinism()
+    isa = isa_of(spec)
+    instruction = isa.instruction(name)
+    prover = InstructionProver(isa, instruction, Encoder(isa), Session(REPLAY_TIMEOUT_MS))
+    finding, _ = prover.behavior_sensitive()
+    if finding.verdict is not Verdict.PROVED:
+        return f"behavior_sensitive is {finding.verdict.value}: {finding.reason}"
+    assert finding.witness is not None, "a PROVED 'exists' carries a witness"
+    return finding.witness
+
+
+def _replay_problems(isa: ir.Isa, name: str, witness: Witness) -> list[str]:
+    """Run the instruction on both inputs of a two-state witness: the problems found (a
+    trap, a post-state entry other than the witness shows)."""
+    operands = {e.name: e.value for e in witness.operands}
+    problems: list[str] = []
+    posts = []
+    for k, label in enumerate(("s1", "s2")):
+        pre, contradicted = state_from_view(isa, witness.inputs[k])
+        problems += contradicted
+        result = step(isa, pre, name, operands)
+        if result.trap is not None:
+            problems.append(f"{label} traps on replay ({result.trap})")
+            posts.append(None)
+            continue
+        posts.append(result.state())
+    shown = {v.label: v for v in witness.states}
+    for k, label in enumerate(("i(s1)", "i(s2)")):
+        post = posts[k]
+        if post is None:
+            continue
+        problems += [
+            f"{label} {e.name}: witness {e.value:#x}, replay {read_entry(isa, post, e):#x}"
+            for e in shown[label].entries
+            if read_entry(isa, post, e) != e.value
+        ]
+    return problems
+
+
+@pytest.mark.parametrize(("spec", "name"), REPLAY_CASES)
+def test_behavior_witness_replays(spec: str, name: str | None) -> None:
+    """A behavior-sensitivity witness, replayed from its two inputs, runs without trapping,
+    gives the post-states the witness shows, and they differ in a visible component."""
+    if name is None:
+        isa_of(spec)
+        return
+    isa = isa_of(spec)
+    witness = behavior_witness(spec, name)
+    if isinstance(witness, str):
+        pytest.skip(witness)
+    problems = _replay_problems(isa, name, witness)
+    shown = {v.label: {e.name: e.value for e in v.entries} for v in witness.states}
+    visible = {c.name for c in isa.of_kind(ir.Kind.VISIBLE)} | {m.name for m in isa.memories}
+    differs = [
+        key
+        for key, value in shown["i(s1)"].items()
+        if shown["i(s2)"].get(key) != value and key.split("[", 1)[0] in visible
+    ]
+    if not differs:
+        problems.append("the witness shows no visible difference after the instruction")
+    if problems:
+        opaque = opaque_called(isa, name)
+        if opaque:
+            pytest.xfail(
+                f"{'; '.join(problems)}: the model's choice for opaque "
+                f"{', '.join(opaque)} decides the outcome"
+            )
+        pytest.fail("; ".join(problems))

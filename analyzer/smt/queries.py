@@ -32,6 +32,15 @@ class RedPillStates:
     operands: dict[str, int]
 
 
+@dataclass(frozen=True)
+class RedPillSearch:
+    """The solver's answer to a red-pill query: the states when SAT, why not otherwise."""
+
+    answer: Answer
+    states: RedPillStates | None
+    reason: str
+
+
 MAX_FILE_REGISTERS = 256
 
 
@@ -355,13 +364,14 @@ class InstructionProver:
             lambda m: self._single(m, run, "vm_context state"),
         )
 
-    def _unsafe(self) -> Outcome:
+    def _unsafe(self, *extra: Term) -> tuple[Outcome, list[Access]]:
         """A bare state and a vm_context state with the same visible state in which direct
-        execution does not trap yet differs from the bare run."""
+        execution does not trap yet differs from the bare run; and the register probes of
+        the control change."""
         p = self.pair()
         bare, real = p.first, p.second
-        changed, _ = self._changed(bare.pre, bare.post, self.control)
-        return self.session.check(
+        changed, probes = self._changed(bare.pre, bare.post, self.control)
+        outcome = self.session.check(
             self._well_formed(bare),
             self._well_formed(real),
             self._pred("vm_context", real.pre),
@@ -369,28 +379,39 @@ class InstructionProver:
             p.timing_equal,
             z3.Not(real.trapped()),
             z3.Or(bare.trapped(), p.posts_differ, changed),
+            *extra,
         )
+        return outcome, probes
 
-    def red_pill(self) -> RedPillStates | None:
+    def red_pill(self, owned_only: bool = True) -> RedPillSearch:
         """Complete concrete states for a red pill: the bare state, the real state the VMM
-        runs the guest in, and the operands; None when direct execution is exact."""
-        outcome = self._unsafe()
-        if outcome.answer is not Answer.SAT:
-            return None
+        runs the guest in, and the operands. With ``owned_only`` the two states differ in
+        mode and control components other than relocation and mapping only (visible, timing
+        and mapping state and memory equal), as a VMM's real state differs from its guest's
+        when its own allocation is the identity."""
         p = self.pair()
-        accesses = [*p.first.accesses, *p.second.accesses, *p.probes]
+        extra = []
+        if owned_only:
+            kept = [c for c in self.isa.state if not c.is_control or c.mapping]
+            extra = [p.first.pre[c.name] == p.second.pre[c.name] for c in kept]
+            extra += [p.first.pre[m.name] == p.second.pre[m.name] for m in self.isa.memories]
+        outcome, probes = self._unsafe(*extra)
+        if outcome.answer is not Answer.SAT:
+            return RedPillSearch(outcome.answer, None, outcome.reason)
+        accesses = [*p.first.accesses, *p.second.accesses, *p.probes, *probes]
         reader = _ModelReader(self.enc, outcome.model, set())
-        return RedPillStates(
+        states = RedPillStates(
             bare=concrete_state(reader, p.first.pre, accesses),
             real=concrete_state(reader, p.second.pre, accesses),
             operands={name: reader.value(term) for name, term in self.ops.items()},
         )
+        return RedPillSearch(outcome.answer, states, "")
 
     def execution_safe(self) -> Finding:
         """Direct execution under vm_context is exact: it traps, or does what the bare
         machine does from the same visible state, without the bare run changing control."""
         p = self.pair()
-        outcome = self._unsafe()
+        outcome, _ = self._unsafe()
         return self._forall(
             outcome,
             "direct execution under vm_context matches the bare machine or traps",
@@ -433,8 +454,8 @@ class InstructionProver:
     def _single(self, model: Any, run: Execution, label: str, probes: Iterable[Access] = ()) -> W:
         reader = _ModelReader(self.enc, model, self._focus())
         accesses = [*run.accesses, *probes]
-        states = reader.states([(label, run.pre), ("after", run.post)], accesses)
-        return W(label, reader.operands(self.ops), states)
+        states, inputs = reader.states([(label, run.pre), ("after", run.post)], accesses, 1)
+        return W(label, reader.operands(self.ops), states, inputs=inputs)
 
     def _double(
         self,
@@ -444,7 +465,7 @@ class InstructionProver:
     ) -> W:
         reader = _ModelReader(self.enc, model, self._focus())
         accesses = [*p.first.accesses, *p.second.accesses, *p.probes]
-        states = reader.states(
+        states, inputs = reader.states(
             [
                 (labels[0], p.first.pre),
                 (labels[2], p.second.pre),
@@ -452,6 +473,7 @@ class InstructionProver:
                 (labels[3], p.second.post),
             ],
             accesses,
+            2,
         )
         differing = tuple(
             c.name for c in self.control if _differs(reader, p.first.pre, p.second.pre, c)
@@ -461,6 +483,7 @@ class InstructionProver:
             reader.operands(self.ops),
             states,
             differing,
+            inputs,
         )
 
     def _focus(self) -> set[str]:
@@ -512,22 +535,92 @@ class _ModelReader:
         )
 
     def states(
-        self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access]
-    ) -> tuple[StateView, ...]:
+        self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access], inputs: int
+    ) -> tuple[tuple[StateView, ...], tuple[StateView, ...]]:
+        """The states shown (the entries that matter) and the first ``inputs`` of them in
+        full (their non-zero scalars and accessed cells)."""
         rows: dict[str, list[Entry]] = {label: [] for label, _ in labelled}
+        full: dict[str, list[Entry]] = {label: [] for label, _ in labelled[:inputs]}
         scalars = [c for c in self.enc.isa.state if c.count is None]
         flat = self.values([s[c.name] for c in scalars for _, s in labelled])
         per_state = len(labelled)
         for n, component in enumerate(scalars):
             values = flat[n * per_state : (n + 1) * per_state]
-            if component.name in self.focus or len(set(values)) > 1:
-                for (label, _), v in zip(labelled, values, strict=True):
-                    rows[label].append(Entry(component.name, v, component.width))
+            shown = component.name in self.focus or len(set(values)) > 1
+            for (label, _), v in zip(labelled, values, strict=True):
+                entry = Entry(component.name, v, component.width)
+                if shown:
+                    rows[label].append(entry)
+                if label in full and v:
+                    full[label].append(entry)
         for name, index_value, width, cells in self._cells(labelled, accesses):
             if len(set(cells)) > 1:
                 for (label, _), v in zip(labelled, cells, strict=True):
                     rows[label].append(Entry(f"{name}[{index_value}]", v, width))
-        return tuple(StateView(label, tuple(rows[label])) for label, _ in labelled)
+        for entries, (label, _) in zip(
+            self._input_cells(labelled, accesses, inputs), labelled, strict=False
+        ):
+            full[label] += entries
+        return (
+            tuple(StateView(label, tuple(rows[label])) for label, _ in labelled),
+            tuple(StateView(label, tuple(entries)) for label, entries in full.items()),
+        )
+
+    def _input_cells(
+        self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access], inputs: int
+    ) -> list[list[Entry]]:
+        """For each of the first ``inputs`` states, its non-zero registers and physical memory
+        cells among those any state shown reads: every register accessed, and the physical
+        cell behind every program address accessed, through each state's translation (an
+        instruction that changes the translation shows cells the pre-state maps elsewhere)."""
+        isa = self.enc.isa
+        memories = {m.name: m for m in isa.memories}
+        unique: dict[tuple[str, int, bool], None] = {}
+        for access, index in zip(accesses, self.values([a.index for a in accesses]), strict=True):
+            unique.setdefault((access.array, index, access.physical), None)
+        physical_terms: list[tuple[str, Term]] = []
+        cells: dict[tuple[str, int], None] = {}
+        for array, index, physical in unique:
+            if array not in memories or physical:
+                cells.setdefault((array, index), None)
+                continue
+            memory = memories[array]
+            address = z3.BitVecVal(index, memory.address_width)
+            for _, state in labelled:
+                _, target = self.enc.translate(state, memory, address)
+                if target is not None:
+                    physical_terms.append((array, target))
+        found = self.values([t for _, t in physical_terms])
+        for (array, _), address in zip(physical_terms, found, strict=True):
+            cells.setdefault((array, address), None)
+        ordered = sorted(cells)
+        terms = []
+        for _, state in labelled[:inputs]:
+            for array, index in ordered:
+                width = (
+                    memories[array].address_width
+                    if array in memories
+                    else isa.component(array).index_width
+                )
+                terms.append(z3.Select(state[array], z3.BitVecVal(index, width)))
+        flat = self.values(terms)
+        out: list[list[Entry]] = []
+        for n in range(min(inputs, len(labelled))):
+            row = flat[n * len(ordered) : (n + 1) * len(ordered)]
+            out.append(
+                [
+                    Entry(
+                        f"{array}[{index:#x} phys]" if array in memories else f"{array}[{index}]",
+                        value,
+                        memories[array].cell_width
+                        if array in memories
+                        else isa.component(array).width,
+                    )
+                    for (array, index), value in zip(ordered, row, strict=True)
+                    if value
+                ]
+            )
+        return out
 
     def _cells(
         self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access]
@@ -584,10 +677,11 @@ def _chunks(terms: list[tuple[Term, int]], bits: int = 2048) -> Iterator[list[tu
         yield chunk
 
 
-def context_example(isa: ir.Isa) -> dict[str, int | tuple[int, ...]]:
+def context_example(isa: ir.Isa) -> dict[str, int | dict[int, int]]:
     """A concrete choice of every mode and control component (mapping aside) satisfying
     ``vm_context`` and the invariants, as close to all-zero as a few tries find: the real
-    control state a generic VMM runs its guests in."""
+    control state a generic VMM runs its guests in. A register file is given as its non-zero
+    registers (index to value)."""
     from analyzer.smt.solver import fresh_context
 
     fresh_context()
@@ -597,29 +691,74 @@ def context_example(isa: ir.Isa) -> dict[str, int | tuple[int, ...]]:
     solver.set("timeout", 10_000)
     solver.add(encoder.predicate("vm_context", state), encoder.invariants(state))
     owned = [c for c in isa.of_kind(ir.Kind.MODE, ir.Kind.CONTROL) if not c.mapping]
-    zero_files = [
-        state[c.name] == z3.K(z3.BitVecSort(c.index_width), z3.BitVecVal(0, c.width))
-        for c in owned
-        if c.count is not None
-    ]
+    files = [c for c in owned if c.count is not None]
+    zero_files = [state[c.name] == _sparse(c, 0) for c in files]
     zero_scalars = [state[c.name] == 0 for c in owned if c.count is None]
-    # Prefer zeros: every owned component at once if possible, else the register files, then
-    # each scalar that can still be zero, one at a time.
+    # Prefer zeros: every owned component at once if possible, else the register files (all
+    # zero, or zero but for a few registers), then each scalar that can still be zero, one
+    # at a time.
     if solver.check(*zero_files, *zero_scalars) != z3.sat:
-        if solver.check(*zero_files) == z3.sat:
-            solver.add(*zero_files)
+        for stores in (0, 1, 2, 4, 8, 16, 32):
+            sparse = [state[c.name] == _sparse(c, stores) for c in files]
+            if solver.check(*sparse) == z3.sat:
+                solver.add(*sparse)
+                break
         for constraint in zero_scalars:
             if solver.check(constraint) == z3.sat:
                 solver.add(constraint)
         if solver.check() != z3.sat:
             raise ValueError(f"{isa.source}: no state satisfies vm_context and the invariants")
-    reader = _ModelReader(encoder, solver.model(), set())
-    out: dict[str, int | tuple[int, ...]] = {}
+    model = solver.model()
+    reader = _ModelReader(encoder, model, set())
+    out: dict[str, int | dict[int, int]] = {}
     for c in owned:
         if c.count is None:
             out[c.name] = reader.value(state[c.name])
         else:
-            out[c.name] = tuple(
-                reader.values([z3.Select(state[c.name], i) for i in range(c.count)])
-            )
+            out[c.name] = _registers(model, state[c.name], c)
     return out
+
+
+def _sparse(component: ir.StateComponent, stores: int) -> Term:
+    """A register file that is zero but for ``stores`` registers (fresh indices and values)."""
+    array = z3.K(z3.BitVecSort(component.index_width), z3.BitVecVal(0, component.width))
+    for n in range(stores):
+        index = z3.BitVec(f"ctx.{component.name}.i{n}", component.index_width)
+        value = z3.BitVec(f"ctx.{component.name}.v{n}", component.width)
+        array = z3.Store(array, index, value)
+    return array
+
+
+def _registers(model: Any, array: Term, component: ir.StateComponent) -> dict[int, int]:
+    """The non-zero registers of a register file in a model, read from the array's value (a
+    constant array with stores, or a function table) rather than register by register:
+    some files have billions of registers."""
+    default, cells = _array_value(model, model.eval(array, model_completion=True))
+    assert component.count is not None
+    if default and component.count > MAX_DENSE_DEFAULT:
+        raise ValueError(
+            f"{component.name}: the chosen context fills all {component.count} registers "
+            f"with {default:#x}; only sparse register files are supported here"
+        )
+    registers = dict.fromkeys(range(component.count), default) if default else {}
+    registers.update(cells)
+    return {i: v for i, v in registers.items() if v}
+
+
+MAX_DENSE_DEFAULT = 1 << 16
+"""A register file this large or smaller may be filled with a non-zero default value."""
+
+
+def _array_value(model: Any, value: Term) -> tuple[int, dict[int, int]]:
+    """(default, {index: value}) of an array value from a model."""
+    if z3.is_K(value):
+        return value.arg(0).as_long(), {}
+    if z3.is_store(value):
+        default, cells = _array_value(model, value.arg(0))
+        cells[value.arg(1).as_long()] = value.arg(2).as_long()
+        return default, cells
+    if z3.is_as_array(value):
+        table = model[z3.get_as_array_func(value)]
+        cells = {entry[0].as_long(): entry[1].as_long() for entry in table.as_list()[:-1]}
+        return table.else_value().as_long(), cells
+    raise ValueError(f"cannot read the array value {value} from the model")
