@@ -383,16 +383,17 @@ class InstructionProver:
         )
         return outcome, probes
 
-    def red_pill(self, owned_only: bool = True) -> RedPillSearch:
+    def red_pill(self, same_memory: bool = True) -> RedPillSearch:
         """Complete concrete states for a red pill: the bare state, the real state the VMM
-        runs the guest in, and the operands. With ``owned_only`` the two states differ in
-        mode and control components other than relocation and mapping only (visible, timing
-        and mapping state and memory equal), as a VMM's real state differs from its guest's
-        when its own allocation is the identity."""
+        runs the guest in, and the operands. With ``same_memory`` the two states agree on
+        every visible and timing component, every read-only one (the machine is the same)
+        and every physical memory cell, and differ in control state only (mode, control,
+        relocation and mapping): a real state a VMM can make from its guest's by setting
+        control components, without moving memory."""
         p = self.pair()
         extra = []
-        if owned_only:
-            kept = [c for c in self.isa.state if not c.is_control or c.mapping]
+        if same_memory:
+            kept = [c for c in self.isa.state if not c.is_control or c.readonly]
             extra = [p.first.pre[c.name] == p.second.pre[c.name] for c in kept]
             extra += [p.first.pre[m.name] == p.second.pre[m.name] for m in self.isa.memories]
         outcome, probes = self._unsafe(*extra)
@@ -512,11 +513,15 @@ class _ModelReader:
     def value(self, term: Term) -> int:
         return self.values([term])[0]
 
-    def values(self, terms: Sequence[Term]) -> list[int]:
+    def values(self, terms: Sequence[Term], widths: Sequence[int] | None = None) -> list[int]:
         """The values of ``terms`` in the model, evaluated a few hundred at a time as one
-        concatenation (one call into z3 instead of one per term)."""
-        one, zero = z3.BitVecVal(1, 1), z3.BitVecVal(0, 1)
-        sized = [(t, t.size()) if z3.is_bv(t) else (z3.If(t, one, zero), 1) for t in terms]
+        concatenation (one call into z3 instead of one per term). ``widths``, when the caller
+        knows them, are the terms' bit-vector widths (asking z3 costs a call per term)."""
+        if widths is not None:
+            sized = list(zip(terms, widths, strict=True))
+        else:
+            one, zero = z3.BitVecVal(1, 1), z3.BitVecVal(0, 1)
+            sized = [(t, t.size()) if z3.is_bv(t) else (z3.If(t, one, zero), 1) for t in terms]
         out: list[int] = []
         for chunk in _chunks(sized):
             whole = chunk[0][0] if len(chunk) == 1 else z3.Concat(*(t for t, _ in chunk))
@@ -542,7 +547,10 @@ class _ModelReader:
         rows: dict[str, list[Entry]] = {label: [] for label, _ in labelled}
         full: dict[str, list[Entry]] = {label: [] for label, _ in labelled[:inputs]}
         scalars = [c for c in self.enc.isa.state if c.count is None]
-        flat = self.values([s[c.name] for c in scalars for _, s in labelled])
+        flat = self.values(
+            [s[c.name] for c in scalars for _, s in labelled],
+            [c.width for c in scalars for _ in labelled],
+        )
         per_state = len(labelled)
         for n, component in enumerate(scalars):
             values = flat[n * per_state : (n + 1) * per_state]
@@ -553,12 +561,15 @@ class _ModelReader:
                     rows[label].append(entry)
                 if label in full and v:
                     full[label].append(entry)
-        for name, index_value, width, cells in self._cells(labelled, accesses):
+        unique: dict[tuple[str, int, bool], None] = {}
+        for access, index in zip(accesses, self.values([a.index for a in accesses]), strict=True):
+            unique.setdefault((access.array, index, access.physical), None)
+        for name, index_value, width, cells in self._cells(labelled, list(unique)):
             if len(set(cells)) > 1:
                 for (label, _), v in zip(labelled, cells, strict=True):
                     rows[label].append(Entry(f"{name}[{index_value}]", v, width))
         for entries, (label, _) in zip(
-            self._input_cells(labelled, accesses, inputs), labelled, strict=False
+            self._input_cells(labelled, list(unique), inputs), labelled, strict=False
         ):
             full[label] += entries
         return (
@@ -567,7 +578,10 @@ class _ModelReader:
         )
 
     def _input_cells(
-        self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access], inputs: int
+        self,
+        labelled: list[tuple[str, SymState]],
+        unique: list[tuple[str, int, bool]],
+        inputs: int,
     ) -> list[list[Entry]]:
         """For each of the first ``inputs`` states, its non-zero registers and physical memory
         cells among those any state shown reads: every register accessed, and the physical
@@ -575,9 +589,6 @@ class _ModelReader:
         instruction that changes the translation shows cells the pre-state maps elsewhere)."""
         isa = self.enc.isa
         memories = {m.name: m for m in isa.memories}
-        unique: dict[tuple[str, int, bool], None] = {}
-        for access, index in zip(accesses, self.values([a.index for a in accesses]), strict=True):
-            unique.setdefault((access.array, index, access.physical), None)
         physical_terms: list[tuple[str, Term]] = []
         cells: dict[tuple[str, int], None] = {}
         for array, index, physical in unique:
@@ -590,20 +601,25 @@ class _ModelReader:
                 _, target = self.enc.translate(state, memory, address)
                 if target is not None:
                     physical_terms.append((array, target))
-        found = self.values([t for _, t in physical_terms])
+        found = self.values(
+            [t for _, t in physical_terms],
+            [memories[array].address_width for array, _ in physical_terms],
+        )
         for (array, _), address in zip(physical_terms, found, strict=True):
             cells.setdefault((array, address), None)
         ordered = sorted(cells)
         terms = []
+        widths = []
         for _, state in labelled[:inputs]:
             for array, index in ordered:
-                width = (
-                    memories[array].address_width
-                    if array in memories
-                    else isa.component(array).index_width
-                )
-                terms.append(z3.Select(state[array], z3.BitVecVal(index, width)))
-        flat = self.values(terms)
+                if array in memories:
+                    address_width, width = memories[array].address_width, memories[array].cell_width
+                else:
+                    component = isa.component(array)
+                    address_width, width = component.index_width, component.width
+                terms.append(_select(state[array], index, address_width))
+                widths.append(width)
+        flat = self.values(terms, widths)
         out: list[list[Entry]] = []
         for n in range(min(inputs, len(labelled))):
             row = flat[n * len(ordered) : (n + 1) * len(ordered)]
@@ -623,15 +639,15 @@ class _ModelReader:
         return out
 
     def _cells(
-        self, labelled: list[tuple[str, SymState]], accesses: Sequence[Access]
+        self, labelled: list[tuple[str, SymState]], unique: list[tuple[str, int, bool]]
     ) -> list[tuple[str, str, int, list[int]]]:
+        """(array, index shown, width, value in each state) of each register and memory cell
+        accessed (memory through each state's view unless the access is physical)."""
         isa = self.enc.isa
         memories = {m.name: m for m in isa.memories}
-        unique: dict[tuple[str, int, bool], None] = {}
-        for access, index in zip(accesses, self.values([a.index for a in accesses]), strict=True):
-            unique.setdefault((access.array, index, access.physical), None)
         rows: list[tuple[str, str, int]] = []
         terms: list[Term] = []
+        widths: list[int] = []
         views: dict[tuple[int, str], Term] = {}
         for array, index, physical in unique:
             if array in memories:
@@ -645,21 +661,33 @@ class _ModelReader:
                         if (n, array) not in views:
                             views[n, array] = self.enc.view(state, memory)
                         source = views[n, array]
-                    cell = z3.Select(source, z3.BitVecVal(index, memory.address_width))
+                    cell = _select(source, index, memory.address_width)
                     # A translated view carries a valid bit above the cell: show the cell.
                     terms.append(z3.Extract(width - 1, 0, cell))
+                    widths.append(width)
             else:
                 component = isa.component(array)
                 rows.append((array, str(index), component.width))
-                address = z3.BitVecVal(index, component.index_width)
-                terms += [z3.Select(state[array], address) for _, state in labelled]
-        flat = self.values(terms)
+                terms += [
+                    _select(state[array], index, component.index_width) for _, state in labelled
+                ]
+                widths += [component.width] * len(labelled)
+        flat = self.values(terms, widths)
         per_state = len(labelled)
         out = [
             (array, shown, width, flat[n * per_state : (n + 1) * per_state])
             for n, (array, shown, width) in enumerate(rows)
         ]
         return sorted(out, key=lambda row: (row[0], row[1]))
+
+
+def _select(array: Term, index: int, width: int) -> Term:
+    """``array[index]`` built through z3's C API: the Python wrapper's argument checks cost
+    more than the select itself, and witnesses read thousands of cells."""
+    ctx = array.ctx
+    address = z3.BitVecVal(index, width, ctx)
+    # Every array of the encoding (registers, memories, views) holds bit-vectors.
+    return z3.BitVecRef(z3.Z3_mk_select(ctx.ref(), array.as_ast(), address.as_ast()), ctx)
 
 
 def _chunks(terms: list[tuple[Term, int]], bits: int = 2048) -> Iterator[list[tuple[Term, int]]]:
