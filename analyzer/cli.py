@@ -30,7 +30,7 @@ from rich.progress import (
 from analyzer import ir
 from analyzer.analysis import analyze
 from analyzer.cache import analyze_cached
-from analyzer.confirm import confirm, red_pills, state_entries
+from analyzer.confirm import VMM_KINDS, confirm, red_pills, state_entries
 from analyzer.context import search_contexts
 from analyzer.diff import diff_analyses
 from analyzer.errors import PgvError, UsageError
@@ -460,22 +460,37 @@ def run_command(spec: str, program: str, vmm: str, budget: int, trace: bool, fmt
     help="Most instructions per program.",
 )
 @click.option(
+    "--vmm",
+    "kinds",
+    multiple=True,
+    type=click.Choice(list(VMM_KINDS)),
+    help="A VMM to run (repeatable; default: all three).",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @_timeout_option
 @_cache_option
 def confirm_command(
-    spec: str, budget: int, max_length: int, fmt: str, timeout_ms: int, cache: bool
+    spec: str,
+    budget: int,
+    max_length: int,
+    kinds: tuple[str, ...],
+    fmt: str,
+    timeout_ms: int,
+    cache: bool,
 ) -> None:
     """Confirm the theorems by running random programs bare and under each VMM
-    (trap-and-emulate, nested two deep, hybrid). Exit 1 on a disagreement."""
+    (trap-and-emulate, nested two deep, hybrid). Exit 1 on a disagreement. Seconds are shown
+    on a terminal only; in JSON they are under "seconds", the one key that varies between
+    runs."""
     isa = _guarded(partial(load_isa, spec))
     (analysis,) = _analyze_all([spec], timeout_ms, 1, cache)
-    result = confirm(isa, analysis, budget=budget, max_length=max_length)
+    result = confirm(isa, analysis, budget=budget, max_length=max_length, kinds=kinds or VMM_KINDS)
     if fmt == "json":
         click.echo(json.dumps(confirmation_to_dict(result), indent=2))
     else:
-        click.echo(render_confirmation_text(result), nl=False)
+        click.echo(render_confirmation_text(result, timing=sys.stdout.isatty()), nl=False)
     sys.exit(EXIT_FAILED if result.disagreements else EXIT_OK)
 
 
@@ -495,14 +510,19 @@ def confirm_command(
 @_cache_option
 def redpill_command(spec: str, random_budget: int, fmt: str, timeout_ms: int, cache: bool) -> None:
     """For each critical instruction, a program built from its z3 witness whose result
-    differs bare and under the trap-and-emulate VMM, run both ways."""
+    differs bare and under the trap-and-emulate VMM, run both ways. Exit 1 if some critical
+    form has no diverging program (the output says why). Seconds are shown on a terminal
+    only; in JSON they are under "seconds", the one key that varies between runs."""
     isa = _guarded(partial(load_isa, spec))
     (analysis,) = _analyze_all([spec], timeout_ms, 1, cache)
-    pills = red_pills(isa, analysis, random_budget=random_budget)
+    progress = _ProgressBar(f"red pills of {isa.name}") if sys.stderr.isatty() else None
+    pills = red_pills(isa, analysis, random_budget=random_budget, progress=progress)
     if fmt == "json":
         click.echo(json.dumps(red_pills_to_dict(analysis.isa, pills), indent=2))
     else:
-        click.echo(render_red_pills_text(f"{isa.title} ({isa.name})", pills), nl=False)
+        title = f"{isa.title} ({isa.name})"
+        click.echo(render_red_pills_text(title, pills, timing=sys.stdout.isatty()), nl=False)
+    sys.exit(EXIT_OK if all(p.diverges for p in pills) else EXIT_FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -118,6 +118,13 @@ def handler_access(isa: ir.Isa, handler: ir.Handler) -> Access:
     return _AccessFinder(isa).body_access(handler.body)
 
 
+def expression_reads(isa: ir.Isa, expr: ir.Expr) -> set[str]:
+    """The state names an expression (a predicate, an invariant) reads, by name."""
+    found: set[str] = set()
+    _AccessFinder(isa).expr_reads(expr, found, found)
+    return found
+
+
 def instruction_node(name: str) -> str:
     """The node of instruction ``name`` in the state-flow graph."""
     return f"instruction:{name}"

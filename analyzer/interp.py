@@ -42,6 +42,7 @@ __all__ = [
     "TrapTaken",
     "UnmodelledError",
     "Value",
+    "evaluate",
     "execute",
     "interpreter",
     "invariants_hold",
@@ -857,6 +858,8 @@ class Interpreter:
         self._instructions = {i.name: i for i in isa.instructions}
         self._compiled: dict[str, _CompiledInstruction] = {}
         self._predicates: dict[str, Eval] = {}
+        self._exprs: dict[int, Eval] = {}
+        self._kept: list[ir.Expr] = []  # what ``_exprs`` is keyed by (id), kept alive
         self._invariants: tuple[Eval, ...] | None = None
         self._handler_defs = {h.kind: h for h in isa.handlers}
         self._handlers: dict[ir.TrapKind | None, _CompiledHandler] = {}
@@ -1001,6 +1004,16 @@ class Interpreter:
             self._invariants = tuple(self._compiler.expr(e) for e in self.isa.invariants)
         ctx = _Ctx(state, {}, {})
         return all(invariant(ctx) for invariant in self._invariants)
+
+    def evaluate(self, expr: ir.Expr, state: State) -> int:
+        """The value of ``expr``, an expression over the state (no operands, no locals), in
+        ``state`` (a condition is 0 or 1). Memory faults are ignored, as in predicates."""
+        compiled = self._exprs.get(id(expr))
+        if compiled is None:
+            compiled = self._compiler.expr(expr)
+            self._exprs[id(expr)] = compiled
+            self._kept.append(expr)
+        return int(compiled(_Ctx(state, {}, {})))
 
     def translate(self, state: State, memory: str, address: int) -> tuple[bool, int]:
         """(faults, physical address) of program ``address`` of ``memory`` in ``state``."""
@@ -1203,6 +1216,11 @@ def predicate(isa: ir.Isa, name: str, state: State) -> bool:
 def invariants_hold(isa: ir.Isa, state: State) -> bool:
     """Every invariant of ``isa`` holds in ``state``."""
     return interpreter(isa).invariants_hold(state)
+
+
+def evaluate(isa: ir.Isa, expr: ir.Expr, state: State) -> int:
+    """The value of a state expression of ``isa`` in ``state``."""
+    return interpreter(isa).evaluate(expr, state)
 
 
 def operands_valid(

@@ -390,3 +390,13 @@ class RedPill:
     def diverges(self) -> bool:
         """Running the program bare and under the VMM gives different results."""
         return bool(self.differences)
+
+
+def pill_summary(pills: tuple[RedPill, ...]) -> list[tuple[str, int, int]]:
+    """(mnemonic, critical forms, forms whose red pill diverges), in first-seen order."""
+    counts: dict[str, list[int]] = {}
+    for p in pills:
+        row = counts.setdefault(p.mnemonic, [0, 0])
+        row[0] += 1
+        row[1] += p.diverges
+    return [(m, forms, diverging) for m, (forms, diverging) in counts.items()]

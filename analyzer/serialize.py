@@ -25,6 +25,7 @@ from analyzer.results import (
     TheoremResult,
     Verdict,
     Witness,
+    pill_summary,
 )
 
 SCHEMA = "pgv/analysis/1"
@@ -294,10 +295,14 @@ def entries_to_dict(entries: tuple[Entry, ...]) -> dict[str, int]:
 
 
 def confirmation_to_dict(c: Confirmation) -> dict[str, Any]:
-    """A confirmation campaign as plain data (``pgv/confirm/1``)."""
+    """A confirmation campaign as plain data (``pgv/confirm/1``). Everything but the
+    ``seconds`` key (wall-clock times) is the same on every run."""
     return {
         "schema": "pgv/confirm/1",
         "isa": {"name": c.isa.name, "source": c.isa.source},
+        "budget": c.budget,
+        "max_length": c.max_length,
+        "focus": list(c.focus),
         "campaigns": [
             {
                 "vmm": k.vmm,
@@ -321,27 +326,44 @@ def confirmation_to_dict(c: Confirmation) -> dict[str, Any]:
             for n, v, vmm, said in c.agreements
         ],
         "disagreements": list(c.disagreements),
+        "seconds": {
+            "total": round(sum(k.seconds for k in c.campaigns), 3),
+            "campaigns": {k.vmm: k.seconds for k in c.campaigns},
+        },
     }
 
 
 def red_pills_to_dict(isa: IsaSummary, pills: tuple[RedPill, ...]) -> dict[str, Any]:
-    """Red pills as plain data (``pgv/redpill/1``)."""
+    """Red pills as plain data (``pgv/redpill/1``). Everything but the ``seconds`` key
+    (wall-clock times of the random searches, by instruction name) is the same on every
+    run."""
     return {
         "schema": "pgv/redpill/1",
         "isa": {"name": isa.name, "source": isa.source},
         "red_pills": [
             {
+                "name": p.name,
                 "form": p.form,
                 "mnemonic": p.mnemonic,
+                "diverges": p.diverges,
                 "program": p.program,
                 "vmm_context": entries_to_dict(p.vmm_context),
+                "guest_context": entries_to_dict(p.guest_context),
                 "bare": entries_to_dict(p.bare),
                 "virtualized": entries_to_dict(p.virtualized),
                 "differences": list(p.differences),
+                "random_budget": p.random_budget,
                 "random_tries": p.random_tries,
-                "random_seconds": p.random_seconds,
                 "note": p.note,
             }
             for p in pills
         ],
+        "mnemonics": [
+            {"mnemonic": m, "forms": forms, "diverging": diverging}
+            for m, forms, diverging in pill_summary(pills)
+        ],
+        "seconds": {
+            "random_search_total": round(sum(p.random_seconds for p in pills), 3),
+            "random_search": {p.name: p.random_seconds for p in pills},
+        },
     }

@@ -19,7 +19,7 @@ Values shrink towards zero, programs towards fewer instructions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from hypothesis import strategies as st
 
@@ -44,13 +44,21 @@ def _bits(width: int) -> st.SearchStrategy[int]:
 
 
 def states(
-    isa: ir.Isa, *, memory_cells: int = 6, address_limit: int | None = None
+    isa: ir.Isa,
+    *,
+    memory_cells: int = 6,
+    address_limit: int | None = None,
+    only: Collection[str] | None = None,
 ) -> st.SearchStrategy[State]:
     """Concrete states of ``isa`` satisfying its invariants: every scalar and register drawn,
     and up to ``memory_cells`` non-zero cells per memory (at addresses below
-    ``address_limit``, default: the whole address space)."""
+    ``address_limit``, default: the whole address space). With ``only``, just those
+    components and memories are drawn and the rest are zero. A scalar that an invariant
+    defines (``C == e``) takes its value from the others."""
     parts: dict[str, st.SearchStrategy[object]] = {}
     for c in isa.state:
+        if only is not None and c.name not in only:
+            continue
         if c.count is None:
             parts[c.name] = _bits(c.width)
         elif c.count <= MAX_DRAWN_REGISTERS:
@@ -61,15 +69,46 @@ def states(
                 st.integers(0, c.count - 1), _bits(c.width), max_size=memory_cells
             )
     for m in isa.memories:
+        if only is not None and m.name not in only:
+            continue
         limit = (1 << m.address_width) if address_limit is None else address_limit
         parts[m.name] = st.dictionaries(
             st.integers(0, limit - 1), _bits(m.cell_width), max_size=memory_cells
         )
 
+    definitions = _definitions(isa)
+
     def build(values: dict[str, object]) -> State:
-        return interp.make_state(isa, values)  # type: ignore[arg-type]
+        state = interp.make_state(isa, values)  # type: ignore[arg-type]
+        for name, expr in definitions:
+            state = interp.update(isa, state, {name: interp.evaluate(isa, expr, state)})
+        return state
 
     return st.fixed_dictionaries(parts).map(build).filter(lambda s: interp.invariants_hold(isa, s))
+
+
+def _definitions(isa: ir.Isa) -> list[tuple[str, ir.Expr]]:
+    """The invariants that define a scalar (``C == e``, e not reading C), as (C, e): drawn
+    states take C's value from e instead of being drawn and mostly thrown away."""
+    out = []
+    for conjunct in (c for invariant in isa.invariants for c in _conjuncts(invariant)):
+        if not (
+            isinstance(conjunct, ir.Compare)
+            and conjunct.op == "=="
+            and isinstance(conjunct.left, ir.StateRead)
+        ):
+            continue
+        name = conjunct.left.name
+        reads = {e.name for e in ir.walk_expr(conjunct.right) if isinstance(e, ir.StateRead)}
+        if name not in reads and isa.component(name).count is None:
+            out.append((name, conjunct.right))
+    return out
+
+
+def _conjuncts(expr: ir.Expr) -> list[ir.Expr]:
+    if isinstance(expr, ir.Binary) and expr.op == "and":
+        return [*_conjuncts(expr.left), *_conjuncts(expr.right)]
+    return [expr]
 
 
 def instructions(
@@ -93,10 +132,16 @@ def instructions(
 
 
 def programs(
-    isa: ir.Isa, *, max_length: int = 8, names: Sequence[str] | None = None
+    isa: ir.Isa,
+    *,
+    max_length: int = 8,
+    names: Sequence[str] | None = None,
+    focus: Sequence[str] | None = None,
 ) -> st.SearchStrategy[Program]:
     """Straight-line programs of up to ``max_length`` instructions, run in order whatever
-    the PC does (each line is one step; branches change the PC, not the sequence)."""
+    the PC does (each line is one step; branches change the PC, not the sequence). With
+    ``focus``, about half of the lines are drawn from those instructions (lines shrink
+    towards the others)."""
 
     def build(calls: list[InstructionCall]) -> Program:
         lines = tuple(
@@ -110,7 +155,10 @@ def programs(
         )
         return Program(isa.name, (), lines, (), False)
 
-    return st.lists(instructions(isa, names), min_size=1, max_size=max_length).map(build)
+    line = instructions(isa, names)
+    if focus:
+        line = st.one_of(line, instructions(isa, focus))
+    return st.lists(line, min_size=1, max_size=max_length).map(build)
 
 
 def _order(isa: ir.Isa, instruction: str, operand: str) -> int:

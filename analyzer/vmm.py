@@ -9,8 +9,13 @@ The VMMs follow the construction in Popek and Goldberg's proof of Theorem 1:
 
 - the *allocator* owns the real control state: a guest runs with the guest's visible state,
   the guest's relocation and mapping (the VMM's own allocation is the identity: the model has
-  no memory of the VMM's to protect), and every other mode and control component set to the
-  VMM's choice, a state satisfying ``vm_context``;
+  no memory of the VMM's to protect) and the guest's virtual control state, except the parts
+  the VMM sets itself (its :class:`Allocation`). By default those are the parts ``vm_context``
+  reads (the mode, the authority bits), so the real state satisfies ``vm_context`` and the
+  rest of the guest's control state (storage keys, protection bits) keeps acting on its
+  accesses, as P&G's allocator composes the guest's relocation-bounds register with its own.
+  A VMM that holds more of the control state itself (its own descriptor tables, say) is an
+  allocation with more fields;
 - the *dispatcher* is entered on every trap of direct execution;
 - the *interpreter routines* run the trapped instruction's spec semantics on the guest's
   virtual state, reflecting a trap into the guest when the bare machine would have trapped.
@@ -18,13 +23,19 @@ The VMMs follow the construction in Popek and Goldberg's proof of Theorem 1:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from analyzer import interp, ir
-from analyzer.interp import State, StepResult, TrapTaken
+from analyzer.interp import Registers, State, StepResult, TrapTaken
 from analyzer.programs import Program, ProgramLine
+
+ComponentValue: TypeAlias = int | Registers
+"""A scalar's value, or a register file's registers."""
+Control: TypeAlias = Mapping[str, interp.Value]
+"""Values of mode and control components by name, as :func:`interp.make_state` takes them
+(a register file as its registers, or as its non-zero registers by index)."""
 
 
 class Machine(Protocol):
@@ -72,9 +83,106 @@ class BareMachine:
 
 
 def _owned(isa: ir.Isa) -> tuple[ir.StateComponent, ...]:
-    """The components the allocator sets for direct execution: mode and control state,
-    except relocation and mapping, which it composes with an identity allocation."""
+    """The components the allocator owns: mode and control state, except relocation and
+    mapping, which it composes with an identity allocation."""
     return tuple(c for c in isa.of_kind(ir.Kind.MODE, ir.Kind.CONTROL) if not c.mapping)
+
+
+def context_fields(isa: ir.Isa) -> dict[str, int | None]:
+    """What ``vm_context`` reads of the owned components: for a scalar the mask of the bits
+    it reads, for a register file None (the file is read whole, whatever the index).
+    Functions it calls count as read entirely."""
+    owned = {c.name for c in _owned(isa)}
+    masks: dict[str, int | None] = {}
+    for name, bits in _reads(isa, isa.predicate("vm_context"), 0, frozenset()):
+        if name not in owned:
+            continue
+        if bits is None or masks.get(name, 0) is None:
+            masks[name] = None
+        else:
+            masks[name] = (masks.get(name) or 0) | bits
+    return masks
+
+
+def _ones(width: int) -> int:
+    return (1 << width) - 1
+
+
+def _reads(
+    isa: ir.Isa, expr: ir.Expr, bits: int, calling: frozenset[str]
+) -> Iterator[tuple[str, int | None]]:
+    """(component, bits read) for every state read in ``expr``, of whose value ``bits`` are
+    used (a register file read gives None)."""
+    match expr:
+        case ir.StateRead(name=name, width=width):
+            yield name, bits & _ones(width)
+        case ir.Extract(operand=operand, lo=lo):
+            yield from _reads(isa, operand, (bits << lo) & _ones(operand.width), calling)
+        case ir.Extend(operand=operand):
+            yield from _reads(isa, operand, bits & _ones(operand.width), calling)
+        case ir.FileRead(name=name, index=index):
+            yield name, None
+            yield from _reads(isa, index, _ones(index.width), calling)
+        case ir.Call(function=function, args=args):
+            for arg in args:
+                yield from _reads(isa, arg, _ones(arg.width), calling)
+            if function not in calling:
+                body = isa.function(function).body
+                yield from _reads(isa, body, _ones(body.width), calling | {function})
+        case _:
+            for child in _children(expr):
+                yield from _reads(isa, child, _ones(child.width), calling)
+
+
+def _children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
+    match expr:
+        case ir.MemRead(address=e) | ir.Unary(operand=e):
+            return (e,)
+        case ir.Binary(left=a, right=b) | ir.Compare(left=a, right=b):
+            return (a, b)
+        case ir.Ite(cond=c, then=a, other=b):
+            return (c, a, b)
+        case ir.Concat(parts=parts):
+            return parts
+    return ()
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The real control values a VMM sets for direct execution: ``values`` of mode and
+    control components, of which the VMM sets the ``fields`` (a scalar's mask of bits, or
+    None for the whole component); every other bit is the guest's own virtual value. The
+    generic VMM sets owned components only; an allocation that sets a relocation or mapping
+    component too describes a VMM that keeps its own (its own descriptor tables, say) over
+    the same memory."""
+
+    values: Mapping[str, ComponentValue]
+    fields: Mapping[str, int | None]
+
+    @classmethod
+    def context(cls, isa: ir.Isa, values: Control) -> Allocation:
+        """The VMM sets what ``vm_context`` reads, from ``values``; the guest keeps the rest."""
+        fields = context_fields(isa)
+        owned = control_values(isa, interp.make_state(isa, values))
+        return cls({name: owned[name] for name in fields}, fields)
+
+    @classmethod
+    def whole(cls, isa: ir.Isa, values: Control) -> Allocation:
+        """The VMM sets every owned component to its value in ``values`` (zero if absent)."""
+        owned = control_values(isa, interp.make_state(isa, values))
+        return cls(owned, dict.fromkeys(owned))
+
+    def apply(self, state: State) -> State:
+        """``state`` with the allocated fields set."""
+        scalars = dict(state.scalars)
+        files = dict(state.files)
+        for name, mask in self.fields.items():
+            value = self.values[name]
+            if isinstance(value, int):
+                scalars[name] = value if mask is None else (scalars[name] & ~mask) | (value & mask)
+            else:
+                files[name] = value
+        return State(scalars, files, state.memories)
 
 
 class TrapAndEmulateVMM:
@@ -82,11 +190,16 @@ class TrapAndEmulateVMM:
 
     kind = "trap-and-emulate"
 
-    def __init__(self, host: Machine, real_control: Mapping[str, int | tuple[int, ...]]) -> None:
+    def __init__(self, host: Machine, allocation: Allocation) -> None:
         self.isa = host.isa
         self.host = host
-        self.real_control = dict(real_control)
-        self.owned = _owned(self.isa)
+        self.allocation = allocation
+        # What the guest keeps virtual: the owned components, and any relocation or mapping
+        # component the allocation sets too.
+        owned = {c.name for c in _owned(self.isa)}
+        self.owned = tuple(
+            c for c in self.isa.state if c.name in owned or c.name in allocation.fields
+        )
         self.counters = Counters()
 
     @property
@@ -96,11 +209,12 @@ class TrapAndEmulateVMM:
     # -- allocator
     def realize(self, virtual: State) -> State:
         """The real state in which the guest runs directly."""
-        return _with_components(virtual, self.real_control, self.owned)
+        return self.allocation.apply(virtual)
 
     def absorb(self, virtual: State, real: State) -> State:
         """The guest's new virtual state after a direct run: the real visible state, timing
-        and mapping, with the guest's own virtual control state kept."""
+        and mapping, with the guest's own virtual control state kept (and its own value of
+        whatever else the allocation sets)."""
         kept = {c.name: _component_value(virtual, c) for c in self.owned}
         return _with_components(real, kept, self.owned)
 
@@ -119,7 +233,9 @@ class TrapAndEmulateVMM:
         post = result.state()
         self.counters.direct += 1
         changed = [
-            c.name for c in self.owned if _component_value(post, c) != _component_value(real, c)
+            c.name
+            for c in self.owned
+            if not _same(_component_value(post, c), _component_value(real, c))
         ]
         if changed:
             self.counters.violations.append(
@@ -156,15 +272,20 @@ class HybridVMM(TrapAndEmulateVMM):
         return not interp.predicate(self.isa, "user", state)
 
 
-def _component_value(state: State, component: ir.StateComponent) -> int | tuple[int, ...]:
+def _component_value(state: State, component: ir.StateComponent) -> ComponentValue:
     if component.count is None:
         return state.scalars[component.name]
-    return tuple(state.files[component.name])
+    return state.files[component.name]
+
+
+def _same(a: ComponentValue, b: ComponentValue) -> bool:
+    # Files of tens of thousands of registers are shared between states until written.
+    return a is b or a == b
 
 
 def _with_components(
     state: State,
-    values: Mapping[str, int | tuple[int, ...]],
+    values: Mapping[str, ComponentValue],
     components: tuple[ir.StateComponent, ...],
 ) -> State:
     scalars = dict(state.scalars)
@@ -177,29 +298,36 @@ def _with_components(
             assert isinstance(value, int)
             scalars[c.name] = value
         else:
-            assert isinstance(value, tuple)
+            assert not isinstance(value, int)
             files[c.name] = value
     return State(scalars, files, state.memories)
 
 
-def control_values(isa: ir.Isa, state: State) -> dict[str, int | tuple[int, ...]]:
+def control_values(isa: ir.Isa, state: State) -> dict[str, ComponentValue]:
     """The values of the components a VMM's allocator owns, read from ``state``."""
     return {c.name: _component_value(state, c) for c in _owned(isa)}
 
 
 def build_vmm(
-    kind: str, isa: ir.Isa, real_control: Mapping[str, int | tuple[int, ...]], depth: int = 1
+    kind: str, isa: ir.Isa, real_control: Control | Allocation, depth: int = 1
 ) -> Machine:
     """``trap-emulate``, ``hybrid`` or ``nested`` (trap-and-emulate ``depth`` deep) on a bare
-    machine of ``isa``; ``none`` is the bare machine."""
+    machine of ``isa``; ``none`` is the bare machine. Control values (not an
+    :class:`Allocation`) give the default allocation: the VMM sets what ``vm_context``
+    reads."""
     machine: Machine = BareMachine(isa)
     if kind == "none":
         return machine
+    allocation = (
+        real_control
+        if isinstance(real_control, Allocation)
+        else Allocation.context(isa, real_control)
+    )
     if kind == "hybrid":
-        return HybridVMM(machine, real_control)
+        return HybridVMM(machine, allocation)
     levels = depth if kind == "nested" else 1
     for _ in range(levels):
-        machine = TrapAndEmulateVMM(machine, real_control)
+        machine = TrapAndEmulateVMM(machine, allocation)
     return machine
 
 
@@ -266,19 +394,16 @@ def differences(isa: ir.Isa, bare: State, virtual: State) -> list[str]:
         if c.kind is ir.Kind.TIMING:
             continue
         a, b = _component_value(bare, c), _component_value(virtual, c)
-        if a == b:
+        if _same(a, b):
             continue
-        if c.count is None:
-            assert isinstance(a, int) and isinstance(b, int)
+        if isinstance(a, int) and isinstance(b, int):
             out.append(f"{c.name}: {a:#x} vs {b:#x}")
         else:
-            assert isinstance(a, tuple) and isinstance(b, tuple)
-            out += [
-                f"{c.name}[{i}]: {x:#x} vs {y:#x}"
-                for i, (x, y) in enumerate(zip(a, b, strict=True))
-                if x != y
-            ]
+            assert not isinstance(a, int) and not isinstance(b, int)
+            out += [f"{c.name}[{i}]: {x:#x} vs {y:#x}" for i, x, y in registers_differ(a, b)]
     for memory in isa.memories:
+        if bare.memories[memory.name] is virtual.memories[memory.name]:
+            continue
         cells_a = dict(bare.memories[memory.name].items())
         cells_b = dict(virtual.memories[memory.name].items())
         for address in sorted(set(cells_a) | set(cells_b)):
@@ -286,3 +411,16 @@ def differences(isa: ir.Isa, bare: State, virtual: State) -> list[str]:
             if x != y:
                 out.append(f"{memory.name}[{address:#x}]: {x:#x} vs {y:#x}")
     return out
+
+
+def registers_differ(a: Registers, b: Registers) -> list[tuple[int, int, int]]:
+    """(index, a's value, b's value) for each register that differs, in index order."""
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return [(i, x, y) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    cells_a = dict(a.items()) if isinstance(a, interp.MemoryImage) else dict(enumerate(a))
+    cells_b = dict(b.items()) if isinstance(b, interp.MemoryImage) else dict(enumerate(b))
+    return [
+        (i, cells_a.get(i, 0), cells_b.get(i, 0))
+        for i in sorted(set(cells_a) | set(cells_b))
+        if cells_a.get(i, 0) != cells_b.get(i, 0)
+    ]

@@ -29,6 +29,7 @@ from analyzer.results import (
     InstructionResult,
     RedPill,
     Verdict,
+    pill_summary,
 )
 
 _VERDICT_STYLE = {Verdict.PROVED: "green", Verdict.REFUTED: "red", Verdict.UNKNOWN: "yellow"}
@@ -290,29 +291,37 @@ def _varying(search: ContextSearch) -> list[tuple[str, str]]:
     return rows
 
 
-def render_confirmation_text(c: Confirmation, *, color: bool = False) -> str:
-    """Each VMM's campaign and how it bears on the theorems."""
+def render_confirmation_text(c: Confirmation, *, color: bool = False, timing: bool = False) -> str:
+    """Each VMM's campaign and how it bears on the theorems; with ``timing``, how long each
+    took (wall-clock times differ from run to run: leave them out of files)."""
     console, buffer = make_console(color, None)
     console.print(Text(f"Executable confirmation: {c.isa.title} ({c.isa.name})", style="bold"))
-    table = Table(box=box.ASCII, pad_edge=False)
-    for column in (
+    console.print(
+        f"Up to {c.budget} random programs of up to {c.max_length} instructions per VMM; "
+        f"about half of the lines among the {len(c.focus)} forms that are sensitive or not "
+        "proved safe to run directly."
+    )
+    columns = [
         "VMM",
         "programs",
         "equivalent",
         "direct share",
         "real steps per guest",
         "resource violations",
-    ):
+    ]
+    table = Table(box=box.ASCII, pad_edge=False)
+    for column in [*columns, *(["seconds"] if timing else [])]:
         table.add_column(column)
     for k in c.campaigns:
-        table.add_row(
+        row = [
             k.vmm,
             str(k.programs),
             "yes" if k.equivalent else "NO",
             f"{k.direct_share:.2f}",
             f"{k.real_per_guest:.2f}",
             str(len(k.resource_violations)),
-        )
+        ]
+        table.add_row(*row, *([f"{k.seconds:.1f}"] if timing else []))
     console.print(table)
     for number, verdict, vmm, said in c.agreements:
         console.print(f"Theorem {number} ({verdict.value}) / {vmm}: {said}")
@@ -334,36 +343,54 @@ def render_confirmation_text(c: Confirmation, *, color: bool = False) -> str:
 
 
 def render_red_pills_text(
-    isa_title: str, pills: tuple[RedPill, ...], *, color: bool = False
+    isa_title: str, pills: tuple[RedPill, ...], *, color: bool = False, timing: bool = False
 ) -> str:
-    """Each red pill: the program, and its result bare and under trap-and-emulate."""
+    """A summary by mnemonic, then each red pill: the program, the VMM's values, and its
+    result bare and under trap-and-emulate; with ``timing``, how long each random search
+    took (wall-clock times differ from run to run: leave them out of files)."""
     console, buffer = make_console(color, None)
     console.print(Text(f"Red pills: {isa_title}", style="bold"))
     if not pills:
         console.print("No critical instruction: nothing tells a guest it is virtualized.")
+        return buffer.getvalue()
+    summary = Table(box=box.ASCII, pad_edge=False)
+    for column in ("mnemonic", "critical forms", "red pill diverges"):
+        summary.add_column(column)
+    for mnemonic, forms, diverging in pill_summary(pills):
+        summary.add_row(mnemonic, str(forms), "yes" if diverging == forms else f"{diverging}")
+    console.print(summary)
     for p in pills:
-        console.print(Text(f"{p.form} ({p.mnemonic})", style="bold"))
-        if p.note:
-            console.print(f"  {p.note}")
-        if p.program:
-            for line in p.program.splitlines():
-                console.print(f"  | {line}")
-            context = ", ".join(f"{e.name}={e.text}" for e in p.vmm_context)
-            console.print(f"  the VMM runs the guest with: {context}")
-            table = Table(box=box.ASCII, pad_edge=False)
-            table.add_column("")
-            table.add_column("bare")
-            table.add_column("under trap-and-emulate")
-            bare = {e.name: e.text for e in p.bare}
-            virtual = {e.name: e.text for e in p.virtualized}
-            for difference in p.differences:
-                name = difference.split(":", 1)[0]
-                table.add_row(name, bare.get(name, "0"), virtual.get(name, "0"))
-            console.print(table)
-        tries = (
-            f"after {p.random_tries} random tries"
-            if p.random_tries is not None
-            else "not within the budget"
-        )
-        console.print(f"  random testing found a divergence {tries} ({p.random_seconds:.2f} s)")
+        _render_pill(console, p, timing)
     return buffer.getvalue()
+
+
+def _render_pill(console: Console, p: RedPill, timing: bool) -> None:
+    verdict = "diverges" if p.diverges else "NO divergence"
+    console.print(Text(f"{p.form} ({p.mnemonic}): {verdict}", style="bold"))
+    if p.note:
+        console.print(f"  {p.note}")
+    if p.program:
+        for line in p.program.splitlines():
+            console.print(f"  | {line}")
+        guest = {e.name: e.text for e in p.guest_context}
+        context = ", ".join(f"{e.name}={e.text} (guest: {guest[e.name]})" for e in p.vmm_context)
+        context = context or "the guest's own values"
+        console.print(f"  the VMM runs the guest with: {context}")
+    if p.differences:
+        table = Table(box=box.ASCII, pad_edge=False)
+        table.add_column("")
+        table.add_column("bare")
+        table.add_column("under trap-and-emulate")
+        bare = {e.name: e.text for e in p.bare}
+        virtual = {e.name: e.text for e in p.virtualized}
+        for difference in p.differences:
+            name = difference.split(":", 1)[0]
+            table.add_row(name, bare.get(name, "0"), virtual.get(name, "0"))
+        console.print(table)
+    tries = (
+        f"after {p.random_tries} of up to {p.random_budget} random tries"
+        if p.random_tries is not None
+        else f"not within {p.random_budget} random tries"
+    )
+    seconds = f" ({p.random_seconds:.2f} s)" if timing else ""
+    console.print(f"  random testing found a divergence {tries}{seconds}")

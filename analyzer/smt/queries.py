@@ -7,7 +7,7 @@ model as witness and REFUTED when unsatisfiable. A timeout is UNKNOWN, never a s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -383,19 +383,32 @@ class InstructionProver:
         )
         return outcome, probes
 
-    def red_pill(self, same_memory: bool = True) -> RedPillSearch:
+    def red_pill(
+        self, same_memory: bool = True, free: Mapping[str, int | None] | None = None
+    ) -> RedPillSearch:
         """Complete concrete states for a red pill: the bare state, the real state the VMM
         runs the guest in, and the operands. With ``same_memory`` the two states agree on
         every visible and timing component, every read-only one (the machine is the same)
         and every physical memory cell, and differ in control state only (mode, control,
         relocation and mapping): a real state a VMM can make from its guest's by setting
-        control components, without moving memory."""
+        control components, without moving memory. ``free`` narrows that to the given
+        control components (a scalar's mask of bits, or None for all of it)."""
         p = self.pair()
+        bare, real = p.first.pre, p.second.pre
         extra = []
         if same_memory:
             kept = [c for c in self.isa.state if not c.is_control or c.readonly]
-            extra = [p.first.pre[c.name] == p.second.pre[c.name] for c in kept]
-            extra += [p.first.pre[m.name] == p.second.pre[m.name] for m in self.isa.memories]
+            extra = [bare[c.name] == real[c.name] for c in kept]
+            extra += [bare[m.name] == real[m.name] for m in self.isa.memories]
+        if same_memory and free is not None:
+            for c in self.isa.state:
+                if not c.is_control or c.readonly or (c.name in free and free[c.name] is None):
+                    continue
+                if c.count is not None:
+                    extra.append(bare[c.name] == real[c.name])
+                    continue
+                kept_bits = z3.BitVecVal(~(free.get(c.name) or 0) & ((1 << c.width) - 1), c.width)
+                extra.append(bare[c.name] & kept_bits == real[c.name] & kept_bits)
         outcome, probes = self._unsafe(*extra)
         if outcome.answer is not Answer.SAT:
             return RedPillSearch(outcome.answer, None, outcome.reason)
