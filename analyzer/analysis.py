@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -54,6 +55,37 @@ def _classify_job(path: str, name: str, timeout_ms: int) -> tuple[InstructionRes
     return classify_instruction(isa, isa.instruction(name), timeout_ms, stats), stats.count
 
 
+@dataclass
+class PendingAnalysis:
+    """An analysis whose instruction jobs are on an executor; :meth:`result` collects them."""
+
+    isa: ir.Isa
+    timeout_ms: int
+    futures: list[Future[tuple[InstructionResult, int]]]
+
+    def result(self, progress: Callable[[int, int], None] | None = None) -> Analysis:
+        """Wait for every job, in spec order, and decide the theorems."""
+        results: list[InstructionResult] = []
+        queries = 0
+        for done, future in enumerate(self.futures, 1):
+            result, count = future.result()
+            results.append(result)
+            queries += count
+            if progress:
+                progress(done, len(self.futures))
+        return _assemble(self.isa, results, self.timeout_ms, queries)
+
+
+def submit_analysis(isa: ir.Isa, executor: Executor, timeout_ms: int) -> PendingAnalysis:
+    """Queue one job per instruction of ``isa`` on ``executor`` (each worker reloads the spec
+    from ``isa.source``; z3 objects never cross processes). Queue several ISAs before
+    collecting any, so that no worker waits at the end of each."""
+    configure_determinism()
+    source = str(Path(isa.source))
+    futures = [executor.submit(_classify_job, source, i.name, timeout_ms) for i in isa.instructions]
+    return PendingAnalysis(isa, timeout_ms, futures)
+
+
 def analyze(
     isa: ir.Isa,
     *,
@@ -64,29 +96,24 @@ def analyze(
 ) -> Analysis:
     """Classify every instruction of ``isa`` and decide the theorems.
 
-    With an ``executor`` (a process pool, or a cluster's), each instruction is a job that
-    reloads the spec from ``isa.source`` in the worker; z3 objects never cross processes.
+    With an ``executor`` (a process pool, or a cluster's), each instruction is a job (see
+    :func:`submit_analysis`).
     """
+    if executor is not None:
+        return submit_analysis(isa, executor, timeout_ms).result(progress)
     configure_determinism()
-    names = [i.name for i in isa.instructions]
+    stats = stats if stats is not None else QueryStats()
     results: list[InstructionResult] = []
-    queries = 0
-    if executor is None:
-        stats = stats if stats is not None else QueryStats()
-        for done, instruction in enumerate(isa.instructions, 1):
-            results.append(classify_instruction(isa, instruction, timeout_ms, stats))
-            if progress:
-                progress(done, len(names))
-        queries = stats.count
-    else:
-        source = str(Path(isa.source))
-        futures = [executor.submit(_classify_job, source, n, timeout_ms) for n in names]
-        for done, future in enumerate(futures, 1):
-            result, count = future.result()
-            results.append(result)
-            queries += count
-            if progress:
-                progress(done, len(names))
+    for done, instruction in enumerate(isa.instructions, 1):
+        results.append(classify_instruction(isa, instruction, timeout_ms, stats))
+        if progress:
+            progress(done, len(isa.instructions))
+    return _assemble(isa, results, timeout_ms, stats.count)
+
+
+def _assemble(
+    isa: ir.Isa, results: list[InstructionResult], timeout_ms: int, queries: int
+) -> Analysis:
     return Analysis(
         summarize(isa, spec_digest(isa)), tuple(results), all_theorems(results), timeout_ms, queries
     )

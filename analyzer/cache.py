@@ -93,13 +93,23 @@ def analyze_cached(
 
     Analyses in which the solver gave up somewhere are not kept: a timeout may be decided on
     a later run (a less loaded machine)."""
-    key = cache_key(isa, timeout_ms)
-    if use_cache and (hit := load(key)) is not None:
+    if use_cache and (hit := cached(isa, timeout_ms)) is not None:
         return hit
     analysis = analyze(isa, timeout_ms=timeout_ms, executor=executor, progress=progress)
-    if use_cache and not _solver_gave_up(analysis):
-        store(key, analysis)
+    if use_cache:
+        remember(isa, analysis)
     return analysis
+
+
+def cached(isa: ir.Isa, timeout_ms: int) -> Analysis | None:
+    """The cached analysis of ``isa`` at this solver budget, if there is one."""
+    return load(cache_key(isa, timeout_ms))
+
+
+def remember(isa: ir.Isa, analysis: Analysis) -> None:
+    """Keep ``analysis`` of ``isa`` unless the solver gave up somewhere in it."""
+    if not _solver_gave_up(analysis):
+        store(cache_key(isa, analysis.timeout_ms), analysis)
 
 
 def _solver_gave_up(analysis: Analysis) -> bool:

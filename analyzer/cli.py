@@ -28,8 +28,8 @@ from rich.progress import (
 )
 
 from analyzer import ir
-from analyzer.analysis import analyze
-from analyzer.cache import analyze_cached
+from analyzer.analysis import analyze, submit_analysis
+from analyzer.cache import cached, remember
 from analyzer.confirm import VMM_KINDS, confirm, red_pills, state_entries
 from analyzer.context import search_contexts
 from analyzer.diff import diff_analyses
@@ -130,21 +130,29 @@ def _analyze_all(
     interactive = sys.stderr.isatty()
     executor = _executor(jobs)
     try:
+        hits = [cached(isa, timeout_ms) if use_cache else None for isa in isas]
+        # Every ISA's jobs are queued before any is collected, so no worker idles between.
+        pending = [
+            submit_analysis(isa, executor, timeout_ms) if executor and hit is None else None
+            for isa, hit in zip(isas, hits, strict=True)
+        ]
         results = []
-        for isa in isas:
-            results.append(
-                analyze_cached(
-                    isa,
-                    timeout_ms=timeout_ms,
-                    executor=executor,
-                    progress=_ProgressBar(f"analysing {isa.name}") if interactive else None,
-                    use_cache=use_cache,
-                )
-            )
+        for isa, hit, queued in zip(isas, hits, pending, strict=True):
+            progress = _ProgressBar(f"analysing {isa.name}") if interactive else None
+            if hit is not None:
+                results.append(hit)
+                continue
+            if queued is not None:
+                analysis = queued.result(progress)
+            else:
+                analysis = analyze(isa, timeout_ms=timeout_ms, progress=progress)
+            if use_cache:
+                remember(isa, analysis)
+            results.append(analysis)
         return results
     finally:
         if executor is not None:
-            executor.shutdown()
+            executor.shutdown(cancel_futures=True)
 
 
 _timeout_option = click.option(
