@@ -46,7 +46,7 @@ from analyzer.report.text import (
     render_red_pills_text,
     render_text,
 )
-from analyzer.results import Analysis, Verdict
+from analyzer.results import Analysis, RedPill, Verdict
 from analyzer.serialize import confirmation_to_dict, context_to_dict, red_pills_to_dict
 from analyzer.smt.queries import context_example
 from analyzer.smt.solver import DEFAULT_TIMEOUT_MS
@@ -506,7 +506,7 @@ def confirm_command(
 @click.argument("spec")
 @click.option(
     "--random-budget",
-    default=2000,
+    default=200,
     show_default=True,
     type=click.IntRange(1),
     help="Random tries per instruction, for comparison.",
@@ -518,9 +518,10 @@ def confirm_command(
 @_cache_option
 def redpill_command(spec: str, random_budget: int, fmt: str, timeout_ms: int, cache: bool) -> None:
     """For each critical instruction, a program built from its z3 witness whose result
-    differs bare and under the trap-and-emulate VMM, run both ways. Exit 1 if some critical
-    form has no diverging program (the output says why). Seconds are shown on a terminal
-    only; in JSON they are under "seconds", the one key that varies between runs."""
+    differs bare and under the trap-and-emulate VMM, run both ways; a form without one says
+    why. Exit 1 if a witness program does not diverge when run, 3 if the solver gave up.
+    Seconds are shown on a terminal only; in JSON they are under "seconds", the one key that
+    varies between runs."""
     isa = _guarded(partial(load_isa, spec))
     (analysis,) = _analyze_all([spec], timeout_ms, 1, cache)
     progress = _ProgressBar(f"red pills of {isa.name}") if sys.stderr.isatty() else None
@@ -530,7 +531,18 @@ def redpill_command(spec: str, random_budget: int, fmt: str, timeout_ms: int, ca
     else:
         title = f"{isa.title} ({isa.name})"
         click.echo(render_red_pills_text(title, pills, timing=sys.stdout.isatty()), nl=False)
-    sys.exit(EXIT_OK if all(p.diverges for p in pills) else EXIT_FAILED)
+    sys.exit(_redpill_status(pills))
+
+
+def _redpill_status(pills: Sequence[RedPill]) -> int:
+    """1 if a witness program does not diverge when run (solver and interpreter disagree),
+    3 if the solver gave up on some form, else 0: a proof that a form has no red pill under
+    the generic VMM is a result, not a failure."""
+    if any(p.program and not p.diverges for p in pills):
+        return EXIT_FAILED
+    if any(p.solver == "unknown" for p in pills):
+        return EXIT_UNDECIDED
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,7 +33,7 @@ from analyzer.results import (
 from analyzer.smt.encode import Encoder
 from analyzer.smt.queries import InstructionProver, RedPillStates, context_example
 from analyzer.smt.solver import Answer, Session, fresh_context
-from analyzer.strategies import instructions, programs, states
+from analyzer.strategies import instructions, programs, states, with_definitions
 from analyzer.vmm import (
     Allocation,
     BareMachine,
@@ -237,7 +237,7 @@ def _minimize(
             index += 1
     program = replace(program, lines=tuple(lines))
     for entry in state_entries(isa, state):
-        trial_state = interp.update(isa, state, {entry.name: 0})
+        trial_state = with_definitions(isa, interp.update(isa, state, {entry.name: 0}))
         if interp.invariants_hold(isa, trial_state) and _differences(
             isa, kind, allocation, trial_state, program
         ):
@@ -259,6 +259,16 @@ def confirm(
     campaigns = tuple(
         run_campaign(isa, kind, allocation, budget, max_length, focus) for kind in kinds
     )
+    agreements, disagreements = _agreements(analysis, campaigns)
+    return Confirmation(
+        analysis.isa, campaigns, agreements, disagreements, budget, max_length, focus
+    )
+
+
+def _agreements(
+    analysis: Analysis, campaigns: tuple[Campaign, ...]
+) -> tuple[tuple[tuple[int, Verdict, str, str], ...], tuple[str, ...]]:
+    """What each campaign says about its theorem, and where it contradicts a proof."""
     agreements = []
     disagreements = []
     for campaign in campaigns:
@@ -279,15 +289,7 @@ def confirm(
                     + "; ".join(campaign.differences)
                 )
         agreements.append((number, verdict, campaign.vmm, said))
-    return Confirmation(
-        analysis.isa,
-        campaigns,
-        tuple(agreements),
-        tuple(disagreements),
-        budget,
-        max_length,
-        focus,
-    )
+    return tuple(agreements), tuple(disagreements)
 
 
 # ---------------------------------------------------------------- red pills
@@ -297,7 +299,7 @@ def red_pills(
     isa: ir.Isa,
     analysis: Analysis,
     *,
-    random_budget: int = 2000,
+    random_budget: int = 200,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[RedPill, ...]:
     """For each critical form: a program from the z3 witness of unsafe direct execution, run
@@ -329,6 +331,7 @@ def red_pill(
     if search.states is None:
         search = prover.red_pill()
     if search.states is None:
+        answer, why = _why_none(prover, search.answer, search.reason)
         tries, seconds = _random_search(
             isa, instruction.name, Allocation.context(isa, context), random_budget
         )
@@ -344,8 +347,9 @@ def red_pill(
             (),
             tries,
             seconds,
-            _why_none(prover, search.answer, search.reason),
+            why,
             random_budget,
+            answer.value,
         )
     witness = _WitnessRun.build(isa, instruction.name, search.states)
     allocation = witness.shrink(witness.allocation(context))
@@ -470,7 +474,7 @@ class _WitnessRun:
             return self
         run = self
         for entry in state_entries(self.isa, self.start):
-            start = interp.update(self.isa, run.start, {entry.name: 0})
+            start = with_definitions(self.isa, interp.update(self.isa, run.start, {entry.name: 0}))
             trial = replace(run, start=start)
             if interp.invariants_hold(self.isa, start) and trial.diverges(allocation):
                 run = trial
@@ -545,20 +549,20 @@ _NO_DIVERGENCE = (
 )
 
 
-def _why_none(prover: InstructionProver, answer: Answer, reason: str) -> str:
-    """Why a critical form has no red pill, from the solver."""
+def _why_none(prover: InstructionProver, answer: Answer, reason: str) -> tuple[Answer, str]:
+    """Why a critical form has no red pill, from the solver, and its final answer."""
     if answer is Answer.UNKNOWN:
-        return f"no red pill: the solver gave up ({reason})"
+        return answer, f"no red pill: the solver gave up ({reason})"
     wider = prover.red_pill(same_memory=False)
     if wider.answer is Answer.SAT:
-        return (
+        return Answer.UNSAT, (
             "no red pill under the generic VMM: direct execution differs from the bare "
             "machine only when the VMM moves the guest's memory (the generic VMM keeps it "
             "where the guest put it)"
         )
     if wider.answer is Answer.UNKNOWN:
-        return f"no red pill: the solver gave up ({wider.reason})"
-    return (
+        return wider.answer, f"no red pill: the solver gave up ({wider.reason})"
+    return Answer.UNSAT, (
         "no red pill: under vm_context every run of it traps or does exactly what the bare "
         "machine does from the same visible state (proof: unsatisfiable). It is critical "
         "because it is sensitive in some state and does not trap in some vm_context state, "

@@ -385,6 +385,9 @@ class RedPill:
     """Wall-clock time of the random search (not part of the result)."""
     note: str = ""
     random_budget: int = 0
+    solver: str = "sat"
+    """z3's answer to the red-pill query: "sat" (a program), "unsat" (proof that there is
+    none) or "unknown" (it gave up)."""
 
     @property
     def diverges(self) -> bool:

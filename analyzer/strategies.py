@@ -76,15 +76,18 @@ def states(
             st.integers(0, limit - 1), _bits(m.cell_width), max_size=memory_cells
         )
 
-    definitions = _definitions(isa)
-
     def build(values: dict[str, object]) -> State:
-        state = interp.make_state(isa, values)  # type: ignore[arg-type]
-        for name, expr in definitions:
-            state = interp.update(isa, state, {name: interp.evaluate(isa, expr, state)})
-        return state
+        return with_definitions(isa, interp.make_state(isa, values))  # type: ignore[arg-type]
 
     return st.fixed_dictionaries(parts).map(build).filter(lambda s: interp.invariants_hold(isa, s))
+
+
+def with_definitions(isa: ir.Isa, state: State) -> State:
+    """``state`` with each scalar that an invariant defines (``C == e``, e not reading C)
+    recomputed from the others, in the order the invariants give."""
+    for name, expr in _definitions(isa):
+        state = interp.update(isa, state, {name: interp.evaluate(isa, expr, state)})
+    return state
 
 
 def _definitions(isa: ir.Isa) -> list[tuple[str, ir.Expr]]:

@@ -7,12 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from analyzer import SpecError, analyze, load_isa
+from analyzer import SpecError, analyze, interp, load_isa
 from analyzer.confirm import confirm, red_pills
 from analyzer.programs import assemble
 from analyzer.results import Verdict
 from analyzer.smt.queries import context_example
-from analyzer.vmm import BareMachine, build_vmm, differences, initial_state, run_program
+from analyzer.vmm import (
+    Allocation,
+    BareMachine,
+    TrapAndEmulateVMM,
+    build_vmm,
+    context_fields,
+    differences,
+    initial_state,
+    run_program,
+)
 
 from .test_cli import pgv
 
@@ -137,3 +146,39 @@ def test_run_confirm_redpill_commands(tmp_path: Path, leaky) -> None:  # type: i
     )
     assert {p["mnemonic"] for p in pills["red_pills"]} == {"RDMODE", "RDL"}
     assert leaky[1].theorem(1).verdict is Verdict.REFUTED
+
+
+def test_context_fields_are_the_bits_vm_context_reads() -> None:
+    s370 = load_isa(ROOT / "isa_specs" / "system370.isa")
+    assert context_fields(s370) == {
+        "P": 1,
+        "EC": 1,
+        "CR0": 0b11 << 26,
+        "CR3": 0xFFFF << 16,
+        "CR5": 1 << 31,
+        "CR14": 1 << 19,
+    }
+    vtx = load_isa(ROOT / "isa_specs" / "x86-vtx.isa")
+    fields = context_fields(vtx)
+    # vm_context reads VMCS registers at an index built from VMCS_PTR: the file is pinned whole.
+    assert fields["VMCS"] is None and fields["NR"] == 1 and fields["VMCS_PTR"] == 0xFFFFFFFF
+
+
+def test_the_allocator_sets_only_what_vm_context_reads() -> None:
+    isa = load_isa(ROOT / "isa_specs" / "system370.isa")
+    vmm = TrapAndEmulateVMM(BareMachine(isa), Allocation.context(isa, context_example(isa)))
+    guest = interp.make_state(isa, {"KEY": 3, "CR0": (1 << 28) | (1 << 27), "SK[5]": 0x18})
+    real = vmm.realize(guest)
+    assert (real["P"], real["EC"]) == (1, 1)  # problem state, EC mode: vm_context
+    assert real["CR0"] == 1 << 28  # extraction authority cleared, low-address protection kept
+    assert (real["KEY"], real["SK[5]"]) == (3, 0x18)  # the guest's keys act on direct runs
+    assert interp.predicate(isa, "vm_context", real)
+
+
+def test_context_example_reads_huge_register_files_sparsely() -> None:
+    vtx = load_isa(ROOT / "isa_specs" / "x86-vtx.isa")
+    values = context_example(vtx)
+    vmcs = values["VMCS"]  # 2**48 registers: only the non-zero ones
+    assert isinstance(vmcs, dict) and 0 < len(vmcs) <= 32
+    state = interp.make_state(vtx, values)
+    assert interp.predicate(vtx, "vm_context", state) and interp.invariants_hold(vtx, state)

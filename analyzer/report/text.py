@@ -296,10 +296,14 @@ def render_confirmation_text(c: Confirmation, *, color: bool = False, timing: bo
     took (wall-clock times differ from run to run: leave them out of files)."""
     console, buffer = make_console(color, None)
     console.print(Text(f"Executable confirmation: {c.isa.title} ({c.isa.name})", style="bold"))
+    focus = (
+        f"; about half of the lines among the {len(c.focus)} forms that are sensitive or not "
+        "proved safe to run directly"
+        if c.focus
+        else ""
+    )
     console.print(
-        f"Up to {c.budget} random programs of up to {c.max_length} instructions per VMM; "
-        f"about half of the lines among the {len(c.focus)} forms that are sensitive or not "
-        "proved safe to run directly."
+        f"Up to {c.budget} random programs of up to {c.max_length} instructions per VMM{focus}."
     )
     columns = [
         "VMM",
