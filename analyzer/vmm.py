@@ -94,7 +94,8 @@ def context_fields(isa: ir.Isa) -> dict[str, int | None]:
     Functions it calls count as read entirely."""
     owned = {c.name for c in _owned(isa)}
     masks: dict[str, int | None] = {}
-    for name, bits in _reads(isa, isa.predicate("vm_context"), 0, frozenset()):
+    body = isa.predicate("vm_context")
+    for name, bits in _reads(isa, body, _ones(body.width), frozenset()):
         if name not in owned:
             continue
         if bits is None or masks.get(name, 0) is None:
