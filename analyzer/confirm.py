@@ -18,7 +18,7 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 
 from analyzer import interp, ir
 from analyzer.errors import NO_SPAN
-from analyzer.graphs import expression_reads, handler_access, instruction_access
+from analyzer.graphs import expression_reads, instruction_access
 from analyzer.interp import Registers, State
 from analyzer.programs import Program, ProgramLine, assemble
 from analyzer.results import (
@@ -26,6 +26,7 @@ from analyzer.results import (
     Campaign,
     Confirmation,
     Entry,
+    Execution,
     InstructionResult,
     RedPill,
     Verdict,
@@ -293,6 +294,14 @@ def _agreements(
 
 
 # ---------------------------------------------------------------- red pills
+
+
+def execute(isa: ir.Isa, analysis: Analysis, *, budget: int, random_budget: int) -> Execution:
+    """The campaigns under every VMM and the red pills of the critical forms."""
+    return Execution(
+        confirm(isa, analysis, budget=budget),
+        red_pills(isa, analysis, random_budget=random_budget),
+    )
 
 
 def red_pills(
@@ -577,11 +586,10 @@ def _only(entries: tuple[Entry, ...], diffs: tuple[str, ...]) -> tuple[Entry, ..
 
 
 def _relevant(isa: ir.Isa, name: str) -> set[str]:
-    """What can decide a one-instruction program's divergence: the state the instruction,
-    the trap handlers and the mode and context predicates read."""
+    """What decides whether a one-instruction program diverges: the state the instruction
+    and the mode and context predicates read. (The trap handlers' reads do not: a trap
+    taken both ways runs the same handler on the same state.)"""
     reads = instruction_access(isa, isa.instruction(name)).reads
-    for handler in isa.handlers:
-        reads |= handler_access(isa, handler).reads
     for predicate in ("vm_context", "user", "supervisor"):
         reads |= expression_reads(isa, isa.predicate(predicate))
     return reads
@@ -592,8 +600,10 @@ def _random_search(
 ) -> tuple[int | None, float]:
     """How many random (state, operands) tries until the first divergence of one form under
     trap-and-emulate with ``allocation``, and how long that took; None tries when none
-    within ``budget``. States are drawn over what can decide the divergence (the rest is
-    zero)."""
+    within ``budget``, or when the budget is 0 (not measured). States are drawn over what
+    can decide the divergence (the rest is zero)."""
+    if budget == 0:
+        return None, 0.0
     count = 0
     first: int | None = None
 

@@ -126,12 +126,32 @@ def instructions(
         raise ValueError(f"{isa.name}: no instruction to draw from")
 
     def with_operands(instruction: ir.Instruction) -> st.SearchStrategy[InstructionCall]:
-        operands = st.fixed_dictionaries({p.name: _bits(p.width) for p in instruction.operands})
+        fixed = _fixed_operands(instruction)
+        operands = st.fixed_dictionaries(
+            {
+                p.name: st.just(fixed[p.name]) if p.name in fixed else _bits(p.width)
+                for p in instruction.operands
+            }
+        )
         return operands.filter(lambda ops: interp.operands_valid(isa, instruction, ops)).map(
             lambda ops: (instruction.name, ops)
         )
 
     return st.sampled_from(chosen).flatmap(with_operands)
+
+
+def _fixed_operands(instruction: ir.Instruction) -> dict[str, int]:
+    """The operands a ``where`` clause fixes (``op == constant``): drawn as that constant
+    rather than drawn at random and mostly rejected."""
+    fixed = {}
+    for conjunct in (c for where in instruction.where for c in _conjuncts(where)):
+        if not (isinstance(conjunct, ir.Compare) and conjunct.op == "=="):
+            continue
+        sides = (conjunct.left, conjunct.right)
+        for operand, value in (sides, sides[::-1]):
+            if isinstance(operand, ir.OperandRef) and isinstance(value, ir.Const):
+                fixed[operand.name] = value.value
+    return fixed
 
 
 def programs(
