@@ -30,7 +30,7 @@ from rich.progress import (
 from analyzer import ir
 from analyzer.analysis import analyze, submit_analysis
 from analyzer.cache import cached, remember
-from analyzer.confirm import VMM_KINDS, confirm, red_pills, state_entries
+from analyzer.confirm import VMM_KINDS, confirm, execute, red_pills, state_entries
 from analyzer.context import search_contexts
 from analyzer.diff import diff_analyses
 from analyzer.errors import PgvError, UsageError
@@ -54,6 +54,12 @@ from analyzer.validate import load_isa
 from analyzer.vmm import build_vmm, initial_state, run_program
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
+REPORT_BUDGET = 60
+"""Random programs per VMM in ``pgv report``: few enough to keep the reports quick to
+regenerate (the campaigns focus on the sensitive forms; see analyzer.confirm)."""
+REPORT_RANDOM_BUDGET = 0
+"""Random tries per red pill in ``pgv report``: 0, not measured (``pgv redpill`` does; on
+the x86 the search costs ten times the pills)."""
 T = TypeVar("T")
 
 
@@ -367,18 +373,54 @@ def context_command(
 @main.command("report")
 @click.argument("specs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, help="Folder to write the reports into.")
+@click.option(
+    "--run/--no-run",
+    default=True,
+    show_default=True,
+    help="Also run programs: equivalence campaigns under each VMM and red pills.",
+)
+@click.option(
+    "--budget",
+    default=REPORT_BUDGET,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Random programs per VMM, with --run.",
+)
+@click.option(
+    "--random-budget",
+    default=REPORT_RANDOM_BUDGET,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Random tries per red pill, for comparison, with --run (0: not measured).",
+)
 @_timeout_option
 @_jobs_option
 @_cache_option
 def report_command(
-    specs: tuple[str, ...], out_dir: str, timeout_ms: int, jobs: int, cache: bool
+    specs: tuple[str, ...],
+    out_dir: str,
+    run: bool,
+    budget: int,
+    random_budget: int,
+    timeout_ms: int,
+    jobs: int,
+    cache: bool,
 ) -> None:
-    """Write per ISA NAME.md, NAME.html, NAME.json and NAME.sarif, and index.md/index.html
-    with the machines side by side, into OUT."""
+    """Write per ISA NAME.md, NAME.html, NAME.json and NAME.sarif (with --run, the
+    executable model's results too, and NAME.execution.json), and index.md/index.html with
+    the machines side by side, into OUT."""
     isas = [_guarded(partial(load_isa, spec)) for spec in specs]
     analyses = _analyze_all(specs, timeout_ms, jobs, cache)
+    executions = (
+        {
+            isa.name: execute(isa, analysis, budget=budget, random_budget=random_budget)
+            for isa, analysis in zip(isas, analyses, strict=True)
+        }
+        if run
+        else None
+    )
     try:
-        written = write_reports(analyses, out_dir, isas=isas)
+        written = write_reports(analyses, out_dir, isas=isas, executions=executions)
     except (OSError, ValueError) as error:
         _fail(UsageError(f"{out_dir}: {error}"))
     for path in written:

@@ -395,6 +395,15 @@ class RedPill:
         return bool(self.differences)
 
 
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """What running one ISA's programs showed: the campaigns, and the red pills (empty when
+    no instruction is critical)."""
+
+    confirmation: Confirmation
+    red_pills: tuple[RedPill, ...]
+
+
 def pill_summary(pills: tuple[RedPill, ...]) -> list[tuple[str, int, int]]:
     """(mnemonic, critical forms, forms whose red pill diverges), in first-seen order."""
     counts: dict[str, list[int]] = {}

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from analyzer import analyze, ir, load_isa, load_isa_text
+from analyzer.confirm import confirm, red_pills
 from analyzer.graphs import (
     MAY,
     SHOWN,
@@ -33,6 +34,7 @@ from analyzer.graphs import (
     state_flow_svg,
     writes_of,
 )
+from analyzer.report.execution import execution_dict, execution_markdown
 from analyzer.report.html import (
     CSP,
     analysis_html_fragment,
@@ -45,9 +47,9 @@ from analyzer.report.html import (
 from analyzer.report.jsonout import analysis_dict
 from analyzer.report.sarif import render_sarif, source_uri
 from analyzer.report.site import write_reports
-from analyzer.results import Analysis, Verdict
+from analyzer.results import Analysis, Execution, Verdict
 
-from .conftest import analysis_of
+from .conftest import SPECS, analysis_of
 
 ROOT = Path(__file__).resolve().parent.parent
 PG74 = ROOT / "isa_specs" / "pg74.isa"
@@ -373,3 +375,50 @@ def test_ir_mode_changes_prune_by_the_mode(isa: ir.Isa) -> None:
     assert ir_mode_changes(isa, isa.instruction("rdmode"), SUPERVISOR) == set()
     bits = ir.Binary("|", ir.StateRead("M", 1), ir.OperandRef("v", 1), 1)
     assert evaluate(bits, {"M": 1}) == 1 and evaluate(bits, {"M": 0}) is None
+
+
+# ---------------------------------------------------------------- executable model
+
+
+@pytest.fixture(scope="module")
+def mc68000_execution() -> tuple[ir.Isa, Analysis, Execution]:
+    isa = load_isa(SPECS / "mc68000.isa")
+    analysis = analysis_of("mc68000")
+    execution = Execution(
+        confirm(isa, analysis, budget=20), red_pills(isa, analysis, random_budget=20)
+    )
+    return isa, analysis, execution
+
+
+def test_execution_reports(
+    tmp_path: Path, mc68000_execution: tuple[ir.Isa, Analysis, Execution]
+) -> None:
+    isa, analysis, execution = mc68000_execution
+    written = write_reports(
+        [analysis], tmp_path, isas=[isa], executions={"mc68000": execution}, root=ROOT
+    )
+    assert tmp_path / "mc68000.execution.json" in written
+    data = json.loads((tmp_path / "mc68000.execution.json").read_text())
+    assert data["schema"] == "pgv/execution/1"
+    assert "seconds" not in json.dumps(data), "wall-clock times vary run to run"
+    campaigns = {c["vmm"]: c for c in data["confirmation"]["campaigns"]}
+    # MC68000: MOVE from SR tells a guest it runs in user mode (Theorem 1 refuted).
+    assert not campaigns["trap-emulate"]["equivalent"]
+    assert any("move_from_sr" in line for line in campaigns["trap-emulate"]["counterexample"])
+    assert [m["mnemonic"] for m in data["red_pill_mnemonics"]] == ["MOVE from SR"]
+    assert all(p["diverges"] for p in data["red_pills"])
+    markdown = (tmp_path / "mc68000.md").read_text()
+    assert "## Executable model" in markdown and "### Red pills" in markdown
+    page = (tmp_path / "mc68000.html").read_text()
+    assert 'data-table="campaigns"' in page and 'data-table="redpills"' in page
+    index = (tmp_path / "index.md").read_text()
+    assert "| mc68000 | diverges | diverges | equivalent | 2/2 |" in index
+
+
+def test_execution_reports_are_deterministic(
+    tmp_path: Path, mc68000_execution: tuple[ir.Isa, Analysis, Execution]
+) -> None:
+    isa, analysis, first = mc68000_execution
+    again = Execution(confirm(isa, analysis, budget=20), red_pills(isa, analysis, random_budget=20))
+    assert execution_dict(again) == execution_dict(first)
+    assert execution_markdown(again) == execution_markdown(first)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer import load_isa
+from analyzer.cli import REPORT_BUDGET, REPORT_RANDOM_BUDGET
+from analyzer.confirm import execute
 from analyzer.report.site import write_reports
 
 from .conftest import ROOT, analysis_of, bundled_specs
@@ -16,7 +18,11 @@ def test_reports_are_current(tmp_path: Path) -> None:
     specs = bundled_specs()
     analyses = [analysis_of(spec.stem) for spec in specs]
     isas = [load_isa(spec.relative_to(ROOT)) for spec in specs]
-    written = write_reports(analyses, tmp_path, isas=isas, root=ROOT)
+    executions = {
+        isa.name: execute(isa, analysis, budget=REPORT_BUDGET, random_budget=REPORT_RANDOM_BUDGET)
+        for isa, analysis in zip(isas, analyses, strict=True)
+    }
+    written = write_reports(analyses, tmp_path, isas=isas, root=ROOT, executions=executions)
     fresh = {p.name: p.read_bytes() for p in written}
     committed = {
         p.name: p.read_bytes()

@@ -131,7 +131,7 @@ def _verdict(v: Verdict) -> str:
     return f'<span class="verdict-{v.value}">{v.value}</span>'
 
 
-def _table(
+def table(
     header: Sequence[str], rows: Sequence[Sequence[str]], attrs: str = "", escaped: bool = False
 ) -> list[str]:
     """A table; cells are escaped unless ``escaped`` says they already are HTML."""
@@ -375,7 +375,7 @@ def witness_html(witness: Witness, prop: str) -> list[str]:
         f'<div class="witness" data-witness="{_e(prop)}">',
         f"<p>Operands: <code>{_e(operands_text(witness))}</code>.</p>",
     ]
-    out += _table(header, rows, ' class="mono"')
+    out += table(header, rows, ' class="mono"')
     if witness.differing:
         out.append(f"<p>Control components that differ: {_e(', '.join(witness.differing))}.</p>")
     out.append("</div>")
@@ -490,7 +490,7 @@ def _graphs(a: Analysis, isa: ir.Isa | None) -> list[str]:
         (data["status"], u, v, data["form"], data["evidence"])
         for u, v, data in modes.edges(data=True)
     )
-    out += _table(
+    out += table(
         ["from", "to", "status", "instruction", "evidence"],
         [[u, v, s, form, ev] for s, u, v, form, ev in edges],
         ' data-table="mode-transitions"',
@@ -519,7 +519,7 @@ def _state(a: Analysis) -> list[str]:
         ]
         for c in a.isa.state
     ]
-    out += _table(["component", "width", "kind"], rows, ' data-table="state"')
+    out += table(["component", "width", "kind"], rows, ' data-table="state"')
     if a.isa.memories:
         out.append(f"<p>Memories: {_e(', '.join(a.isa.memories))}.</p>")
     out.append("</section>")
@@ -609,10 +609,10 @@ def _page(title: str, body: list[str], script: bool) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_html(analysis: Analysis, isa: ir.Isa | None = None) -> str:
+def render_html(analysis: Analysis, isa: ir.Isa | None = None, sections: Sequence[str] = ()) -> str:
     """One ISA's self-contained report page. ``isa`` (the IR the analysis was made from)
     adds the state-flow and mode-transition graphs; without it the page says they are
-    missing."""
+    missing. ``sections`` (HTML lines) go after the graphs."""
     a = analysis
     body = [
         *_header(a),
@@ -621,6 +621,7 @@ def render_html(analysis: Analysis, isa: ir.Isa | None = None) -> str:
         *_sets(a),
         *_critical(a),
         *_graphs(a, isa),
+        *sections,
         *_state(a),
         *_instruction_table(a),
         "</main>",
@@ -704,9 +705,12 @@ _INDEX_HEADER = (
 
 
 def render_index_html(
-    analyses: Sequence[Analysis], published: Mapping[str, str] | None = None
+    analyses: Sequence[Analysis],
+    published: Mapping[str, str] | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
-    """The machines side by side, each linking to its ``NAME.html``."""
+    """The machines side by side, each linking to its ``NAME.html``; ``sections`` (HTML
+    lines) follow the table."""
     body = [
         "<header><h1>pgv: Popek–Goldberg analysis of the machines</h1>",
         "<p>Verdicts derived from the specs by the solver; <em>published</em> is the "
@@ -726,11 +730,12 @@ def render_index_html(
             f"<td>{_e(', '.join(row['critical_mnemonics']) or '-')}</td>"
             f"<td>{_e(row['published'] or '-')}</td></tr>"
         )
-    body += ["</tbody></table>", "</main>"]
+    body += ["</tbody></table>", *sections, "</main>"]
     return _page("pgv: machines", body, script=False)
 
 
-def _md(text: str) -> str:
+def md_cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")
 
 
@@ -749,14 +754,14 @@ def render_index_markdown(
     ]
     for row in index_rows(analyses, published):
         cells = [
-            f"[{_md(row['title'])}]({row['name']}.md) (`{row['name']}`)",
+            f"[{md_cell(row['title'])}]({row['name']}.md) (`{row['name']}`)",
             *[f"**{row['theorems'][k].value}**" for k in (1, 2, 3)],
             *[
                 str(row[k])
                 for k in ("forms", "privileged", "sensitive", "critical", "user_sensitive")
             ],
-            _md(", ".join(row["critical_mnemonics"]) or "-"),
-            _md(row["published"] or "-"),
+            md_cell(", ".join(row["critical_mnemonics"]) or "-"),
+            md_cell(row["published"] or "-"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

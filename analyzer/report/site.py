@@ -1,5 +1,6 @@
-"""The report directory: per ISA ``NAME.md``, ``NAME.html``, ``NAME.json``, ``NAME.sarif``,
-and ``index.md``/``index.html`` side by side.
+"""The report directory: per ISA ``NAME.md``, ``NAME.html``, ``NAME.json``, ``NAME.sarif``
+(and ``NAME.execution.json`` when programs were run), and ``index.md``/``index.html`` side
+by side.
 
 Deterministic: no timestamps, and spec paths are made relative (to ``root``, by default the
 current directory) before anything is rendered, so two runs give byte-identical files.
@@ -23,11 +24,18 @@ from analyzer.graphs import (
     state_flow_mermaid,
 )
 from analyzer.literature import comparison, published
+from analyzer.report.execution import (
+    execution_dict,
+    execution_html,
+    execution_index_html,
+    execution_index_markdown,
+    execution_markdown,
+)
 from analyzer.report.html import render_html, render_index_html, render_index_markdown
 from analyzer.report.jsonout import analysis_dict, render_diff_json
 from analyzer.report.markdown import analysis_markdown, render_diff_markdown
 from analyzer.report.sarif import render_sarif, source_uri
-from analyzer.results import Analysis
+from analyzer.results import Analysis, Execution
 
 
 def relative_analysis(analysis: Analysis, root: Path | None = None) -> Analysis:
@@ -146,6 +154,7 @@ def write_reports(
     *,
     isas: Sequence[ir.Isa] = (),
     root: Path | None = None,
+    executions: Mapping[str, Execution] | None = None,
 ) -> list[Path]:
     """Write every report of ``analyses`` into ``out_dir`` (created if need be) and return the
     paths written, sorted.
@@ -153,8 +162,11 @@ def write_reports(
     ``published`` maps a spec name to the literature's verdict, for the index. ``isas`` are
     the IRs the analyses were made from (matched by name): with them the Markdown and HTML
     reports include the mode-transition and state-flow graphs. An ISA that extends another in
-    the same set gets its SARIF ``baselineState`` against it.
+    the same set gets its SARIF ``baselineState`` against it. ``executions`` (by ISA name)
+    add the executable model's results: a section in ``NAME.md`` and ``NAME.html``,
+    ``NAME.execution.json``, and a table in the index.
     """
+    executions = executions or {}
     out = Path(out_dir)
     names = [a.isa.name for a in analyses]
     duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -169,8 +181,15 @@ def write_reports(
         markdown = analysis_markdown(a)
         if isa is not None:
             markdown += "\n" + graphs_markdown(a, isa)
+        execution = executions.get(name)
+        sections: list[str] = []
+        if execution is not None:
+            markdown += "\n" + execution_markdown(execution)
+            sections = execution_html(execution)
+            data = json.dumps(execution_dict(execution), indent=2) + "\n"
+            written.append(_write(out / f"{name}.execution.json", data))
         written.append(_write(out / f"{name}.md", markdown))
-        written.append(_write(out / f"{name}.html", render_html(a, isa)))
+        written.append(_write(out / f"{name}.html", render_html(a, isa, sections)))
         written.append(_write(out / f"{name}.json", validated_json(a)))
         sarif = render_sarif([a], _baseline(a, relative), root=root)
         written.append(_write(out / f"{name}.sarif", json.dumps(sarif, indent=2) + "\n"))
@@ -181,7 +200,13 @@ def write_reports(
         diff = diff_analyses(base, ext)
         written.append(_write(out / f"{ext.isa.name}.diff.md", render_diff_markdown(diff)))
         written.append(_write(out / f"{ext.isa.name}.diff.json", render_diff_json(diff)))
-    index = render_index_markdown(relative, published) + _diff_index_markdown(pairs)
+    ran = [(a.isa.name, executions[a.isa.name]) for a in relative if a.isa.name in executions]
+    index = (
+        render_index_markdown(relative, published)
+        + _diff_index_markdown(pairs)
+        + execution_index_markdown(ran)
+    )
     written.append(_write(out / "index.md", index))
-    written.append(_write(out / "index.html", render_index_html(relative, published)))
+    index_html = render_index_html(relative, published, execution_index_html(ran))
+    written.append(_write(out / "index.html", index_html))
     return sorted(written)
