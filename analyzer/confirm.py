@@ -8,11 +8,14 @@ number and the shrunk counterexamples are the same on every run. Only the wall-c
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import find as hypothesis_find
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
@@ -53,6 +56,38 @@ from analyzer.vmm import (
 VMM_KINDS = ("trap-emulate", "nested:2", "hybrid")
 THEOREM_OF_VMM = {"trap-emulate": 1, "nested:2": 2, "hybrid": 3}
 RED_PILL_TIMEOUT_MS = 10_000
+
+
+def find(strategy: st.SearchStrategy[Any], condition: Callable[[Any], bool], **kw: Any) -> Any:
+    """``hypothesis.find``, drawing the same examples whichever modules are loaded: see
+    :func:`_without_source_constants`."""
+    with _without_source_constants():
+        return hypothesis_find(strategy, condition, **kw)
+
+
+@contextlib.contextmanager
+def _without_source_constants() -> Iterator[None]:
+    """Hypothesis mixes into what it draws the literals of the loaded modules it counts as
+    local (not installed): pgv from a checkout, from an installed copy and under pytest
+    load different ones, so even derandomized campaigns drew different programs and the
+    reports were not reproducible. Campaigns draw without them. The hook is internal to
+    hypothesis; without it (another version), campaigns still run."""
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        original = providers._get_local_constants
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):
+        yield
+        return
+    empty = type(providers.GLOBAL_CONSTANTS)()
+    cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
 
 
 def _settings(budget: int, phases: tuple[Phase, ...]) -> settings:

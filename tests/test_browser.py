@@ -43,6 +43,7 @@ import pytest
 from analyzer import load_isa
 from analyzer.report.site import write_reports
 
+from .catalog import CATALOG
 from .conftest import SPECS, analysis_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -653,3 +654,30 @@ def test_screenshot(
         saved = ROOT / "reports" / "screenshots" / "mc68000.png"
         saved.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, saved)
+
+
+def test_x86_report_names_the_critical_instructions_in_its_diagram(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    """The committed x86 report (kept current by test_reports_current) draws the sets diagram
+    with every derived critical mnemonic, the published ones among them, named in the gap;
+    ``PGV_SAVE_SCREENSHOTS=1`` keeps the screenshot as ``reports/screenshots/x86-sets.png``."""
+    page = ROOT / "reports" / "x86.html"
+    data: dict[str, Any] = json.loads(page.with_suffix(".json").read_text())
+    critical = {r["mnemonic"] for r in data["instructions"] if r["critical"] == "PROVED"}
+    published = next(p for p in CATALOG if p.spec == "x86").critical_include
+    assert published <= critical
+    with opened(browser, page) as tab:
+        figures = tab.evaluate(_FIGURES)
+        regions = {key: text for key, _, text in figures["sets"]["regions"]}
+        named = regions["critical"] + regions["critical-user"]
+        missing = sorted(m for m in critical if m not in named)
+        assert not missing, f"critical but not named in the diagram: {missing}"
+        tab.evaluate("document.getElementById('sets').scrollIntoView()")
+        shot = tab.screenshot(tmp_path / "x86-sets.png")
+    assert _png_size(shot) == VIEWPORT
+    assert len(shot) > 10_000, "the screenshot looks blank"
+    if os.environ.get("PGV_SAVE_SCREENSHOTS"):
+        saved = ROOT / "reports" / "screenshots" / "x86-sets.png"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_bytes(shot)

@@ -212,6 +212,23 @@ def _name_lines(names: list[str], per_line: int, max_lines: int) -> list[str]:
 
 
 _SVG_FONT = "font-family:system-ui,sans-serif"
+_BELOW_LABEL = {
+    "critical": "critical",
+    "critical-user": "critical and user sensitive",
+}
+
+
+def _wrapped(label: str, names: list[str], width: int) -> list[str]:
+    """``label`` and ``names``, comma separated, in lines of at most ``width`` characters."""
+    lines = [label.rstrip()]
+    for name in names:
+        candidate = f"{lines[-1]} {name}," if lines[-1] else f"{name},"
+        if len(candidate) > width and lines[-1]:
+            lines.append(f"{name},")
+        else:
+            lines[-1] = candidate
+    lines[-1] = lines[-1].rstrip(",")
+    return lines
 
 
 def sets_svg(analysis: Analysis) -> str:
@@ -223,7 +240,19 @@ def sets_svg(analysis: Analysis) -> str:
     """
     regions = set_regions(analysis)
     n = {key: len(v) for key, v in regions.items()}
-    width, height = 760, 500
+    named = {
+        key: (_mnemonics(regions[key]), per_line, lines)
+        for key, per_line, lines in (("critical", 3, 9), ("critical-user", 2, 6))
+    }
+    # Names that do not fit their region are all listed under the circles instead, so that
+    # every critical mnemonic is on the figure (the x86 has about ninety).
+    below = {
+        key: _wrapped(f"{_BELOW_LABEL[key]}: ", names, 110)
+        for key, (names, per_line, lines) in named.items()
+        if len(names) > per_line * lines
+    }
+    width = 760
+    height = 500 + sum(14 * len(v) + 8 for v in below.values())
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" data-graph="sets" '
@@ -245,21 +274,32 @@ def sets_svg(analysis: Analysis) -> str:
         f'fill="#b45f06">user sensitive ({_set_size(regions, "user")})</text>',
     ]
 
+    listed_at = 500
+
     def region(key: str, x: int, y: int, names: list[str], per_line: int, lines: int) -> None:
+        nonlocal listed_at
         out.append(
             f'<g data-region="{key}" data-count="{n[key]}">'
             f'<text x="{x}" y="{y}" text-anchor="middle" '
             f'style="{_SVG_FONT};font-size:22px;font-weight:bold">{n[key]}</text>'
         )
-        for k, line in enumerate(_name_lines(names, per_line, lines)):
+        inside = ["(listed below)"] if key in below else _name_lines(names, per_line, lines)
+        for k, line in enumerate(inside):
             out.append(
                 f'<text x="{x}" y="{y + 18 + 14 * k}" text-anchor="middle" '
                 f'style="{_SVG_FONT};font-size:12px" fill="#7a0010">{_e(line)}</text>'
             )
+        for line in below.get(key, []):
+            listed_at += 14
+            out.append(
+                f'<text x="16" y="{listed_at}" style="{_SVG_FONT};font-size:12px" '
+                f'fill="#7a0010">{_e(line)}</text>'
+            )
+        listed_at += 8 if key in below else 0
         out.append("</g>")
 
-    region("critical", 210, 170, _mnemonics(regions["critical"]), 3, 9)
-    region("critical-user", 330, 300, _mnemonics(regions["critical-user"]), 2, 6)
+    for key, (x, y) in (("critical", (210, 170)), ("critical-user", (330, 300))):
+        region(key, x, y, *named[key])
     region("sensitive-privileged", 430, 150, [], 1, 1)
     region("all-three", 420, 320, [], 1, 1)
     region("privileged", 610, 240, [], 1, 1)
