@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from importlib import metadata
@@ -108,11 +109,11 @@ def cached(isa: ir.Isa, timeout_ms: int) -> Analysis | None:
 
 def remember(isa: ir.Isa, analysis: Analysis) -> None:
     """Keep ``analysis`` of ``isa`` unless the solver gave up somewhere in it."""
-    if not _solver_gave_up(analysis):
+    if not solver_gave_up(analysis):
         store(cache_key(isa, analysis.timeout_ms), analysis)
 
 
-def _solver_gave_up(analysis: Analysis) -> bool:
+def solver_gave_up(analysis: Analysis) -> bool:
     """Some modelled instruction has an UNKNOWN finding (a timeout another run may decide)."""
     return any(
         r.finding(prop).verdict is Verdict.UNKNOWN
@@ -120,3 +121,53 @@ def _solver_gave_up(analysis: Analysis) -> bool:
         if r.unmodelled is None
         for prop, _ in PROPERTIES
     )
+
+
+# The header's ``extends "BASE"``: enough to find every file a spec is made of without parsing
+# it (a file this misreads only costs a cache miss: the index entry is checked by content).
+_EXTENDS = re.compile(rb'^\s*isa\s+\S+(?:\s+"(?:[^"\\\n]|\\.)*")?\s+extends\s+"([^"\n]+)"', re.M)
+
+
+def source_key(path: str, timeout_ms: int) -> str | None:
+    """What an analysis of the spec at ``path`` depends on, hashed from the files' bytes
+    before any parsing (the spec and those it extends), or None when one cannot be read."""
+    parts = [ANALYSIS_VERSION, path, str(timeout_ms), _code_digest(), _version("z3-solver")]
+    current, seen = Path(path), set[Path]()
+    while current not in seen:
+        seen.add(current)
+        try:
+            data = current.read_bytes()
+        except OSError:
+            return None
+        parts.append(hashlib.sha256(data).hexdigest())
+        match = _EXTENDS.search(data)
+        if match is None:
+            break
+        current = current.parent / match.group(1).decode("utf-8", "replace")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def cached_by_source(path: str, timeout_ms: int) -> Analysis | None:
+    """The analysis of the spec at ``path`` if its files are byte for byte those of one
+    analysed before: no parsing needed."""
+    key = source_key(path, timeout_ms)
+    if key is None:
+        return None
+    try:
+        analysis_key = (cache_dir() / "by-source" / key).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return load(analysis_key)
+
+
+def remember_source(path: str, isa: ir.Isa, timeout_ms: int) -> None:
+    """Point the spec's files (as :func:`source_key` hashes them) at its cached analysis."""
+    key = source_key(path, timeout_ms)
+    if key is None:
+        return
+    folder = cache_dir() / "by-source"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / key).write_text(cache_key(isa, timeout_ms), encoding="utf-8")
+    except OSError:
+        pass

@@ -29,7 +29,7 @@ from rich.progress import (
 
 from analyzer import ir
 from analyzer.analysis import analyze, submit_analysis
-from analyzer.cache import cached, remember
+from analyzer.cache import cached, cached_by_source, remember, remember_source, solver_gave_up
 from analyzer.confirm import VMM_KINDS, confirm, execute, red_pills, state_entries
 from analyzer.context import search_contexts
 from analyzer.diff import diff_analyses
@@ -132,6 +132,10 @@ def _executor(jobs: int) -> Executor | None:
 def _analyze_all(
     specs: Sequence[str], timeout_ms: int, jobs: int, use_cache: bool = True
 ) -> list[Analysis]:
+    quick = [cached_by_source(spec, timeout_ms) if use_cache else None for spec in specs]
+    if all(hit is not None for hit in quick):
+        # Every spec's files are byte for byte those of an earlier analysis: no parsing.
+        return [hit for hit in quick if hit is not None]
     isas: list[ir.Isa] = [_guarded(partial(load_isa, spec)) for spec in specs]
     interactive = sys.stderr.isatty()
     executor = _executor(jobs)
@@ -155,6 +159,10 @@ def _analyze_all(
             if use_cache:
                 remember(isa, analysis)
             results.append(analysis)
+        if use_cache:
+            for spec, isa, analysis in zip(specs, isas, results, strict=True):
+                if not solver_gave_up(analysis):
+                    remember_source(spec, isa, timeout_ms)
         return results
     finally:
         if executor is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -165,6 +166,8 @@ def test_cache_serves_identical_output(tmp_path: Path) -> None:
     env = dict(os.environ, PGV_CACHE_DIR=str(tmp_path / "cache"))
     fresh = pgv("analyze", PG74, "--format", "json", env=env)
     assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+    # The spec's bytes point at the analysis: a second run needs no parsing.
+    assert len(list((tmp_path / "cache" / "by-source").iterdir())) == 1
     cached = pgv("analyze", PG74, "--format", "json", env=env)
     uncached = pgv("analyze", PG74, "--format", "json", "--no-cache", env=env)
     assert fresh.stdout == cached.stdout == uncached.stdout
@@ -183,5 +186,24 @@ def test_changed_spec_is_not_served_from_cache(tmp_path: Path) -> None:
         .replace("trap privilege vector 2 when M == 1\n  A := zext", "A := zext")
     )
     second = json.loads(pgv("analyze", str(spec), "--format", "json", env=env).stdout)
+    assert first["theorems"]["1"]["verdict"] == "PROVED"
+    assert second["theorems"]["1"]["verdict"] == "REFUTED"
+
+
+def test_changed_base_spec_is_not_served_from_cache(tmp_path: Path) -> None:
+    import os
+
+    env = dict(os.environ, PGV_CACHE_DIR=str(tmp_path / "cache"))
+    base, extension = tmp_path / "base.isa", tmp_path / "ext.isa"
+    base.write_text(Path(PG74).read_text())
+    extension.write_text('isa ext "an extension that changes nothing" extends "base.isa"\n')
+    run = partial(pgv, "analyze", str(extension), "--format", "json", env=env)
+    first = json.loads(run().stdout)
+    base.write_text(
+        Path(PG74)
+        .read_text()
+        .replace("trap privilege vector 2 when M == 1\n  A := zext", "A := zext")
+    )
+    second = json.loads(run().stdout)
     assert first["theorems"]["1"]["verdict"] == "PROVED"
     assert second["theorems"]["1"]["verdict"] == "REFUTED"
