@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from analyzer.interp import (
     update,
     view,
 )
-from analyzer.results import Entry, StateView, Verdict, Witness
+from analyzer.results import Entry, Finding, StateView, Verdict, Witness
 from analyzer.smt.encode import Encoder, fresh_operands, fresh_state
 from analyzer.smt.queries import InstructionProver
 from analyzer.smt.solver import Session, configure_determinism
@@ -965,18 +965,24 @@ REPLAY_TIMEOUT_MS = 10_000
 _ENTRY = re.compile(r"^(?P<name>[^\[]+)\[(?P<index>[^\] ]+)(?P<phys> phys)?\]$")
 
 
+def _proved_witness(
+    spec: str, name: str, prop: str, prove: Callable[[InstructionProver], Finding]
+) -> Witness | str:
+    """The witness of ``prop`` that ``prove`` finds for an instruction, or why there is none."""
+    configure_determinism()
+    isa = isa_of(spec)
+    prover = InstructionProver(isa, isa.instruction(name), Encoder(isa), Session(REPLAY_TIMEOUT_MS))
+    finding = prove(prover)
+    if finding.verdict is not Verdict.PROVED:
+        return f"{prop} is {finding.verdict.value}: {finding.reason}"
+    assert finding.witness is not None, "a PROVED 'exists' carries a witness"
+    return finding.witness
+
+
 @functools.cache
 def control_witness(spec: str, name: str) -> Witness | str:
     """The control-sensitivity witness of an instruction, or why there is none."""
-    configure_determinism()
-    isa = isa_of(spec)
-    instruction = isa.instruction(name)
-    prover = InstructionProver(isa, instruction, Encoder(isa), Session(REPLAY_TIMEOUT_MS))
-    finding = prover.control_sensitive()
-    if finding.verdict is not Verdict.PROVED:
-        return f"control_sensitive is {finding.verdict.value}: {finding.reason}"
-    assert finding.witness is not None, "a PROVED 'exists' carries a witness"
-    return finding.witness
+    return _proved_witness(spec, name, "control_sensitive", InstructionProver.control_sensitive)
 
 
 def _entries(view_: StateView) -> Iterator[tuple[Entry, str, int | None, bool]]:
@@ -1147,15 +1153,9 @@ def test_control_witness_post_state_replays(spec: str, name: str | None) -> None
 @functools.cache
 def behavior_witness(spec: str, name: str) -> Witness | str:
     """The behavior-sensitivity witness of an instruction, or why there is none."""
-    configure_determinism()
-    isa = isa_of(spec)
-    instruction = isa.instruction(name)
-    prover = InstructionProver(isa, instruction, Encoder(isa), Session(REPLAY_TIMEOUT_MS))
-    finding, _ = prover.behavior_sensitive()
-    if finding.verdict is not Verdict.PROVED:
-        return f"behavior_sensitive is {finding.verdict.value}: {finding.reason}"
-    assert finding.witness is not None, "a PROVED 'exists' carries a witness"
-    return finding.witness
+    return _proved_witness(
+        spec, name, "behavior_sensitive", lambda prover: prover.behavior_sensitive()[0]
+    )
 
 
 def _replay_problems(isa: ir.Isa, name: str, witness: Witness) -> list[str]:
