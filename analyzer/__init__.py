@@ -21,10 +21,12 @@ __version__ = "0.1.0"
 
 
 def _attach_notebook_rendering() -> None:
-    """Result objects render themselves in Jupyter (``_repr_html_``)."""
-    from analyzer.report.html import analysis_html_fragment
+    """Result objects render themselves in Jupyter (``_repr_html_``); the renderer is
+    imported on first use, so that importing pgv does not load it."""
 
     def analysis_html(self: Analysis) -> str:
+        from analyzer.report.html import analysis_html_fragment
+
         return analysis_html_fragment(self)
 
     Analysis._repr_html_ = analysis_html  # type: ignore[attr-defined]

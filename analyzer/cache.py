@@ -35,16 +35,63 @@ def _version(package: str) -> str:
         return "unknown"
 
 
+# What an analysis is computed from, and how it is kept: these modules and every pgv module
+# they import (renderers, the CLI and the executable model are not among them, so changing
+# how results are shown or run never discards analyses).
+_ANALYSIS_ROOTS = ("analysis.py", "serialize.py", "cache.py")
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from\s+analyzer((?:\.\w+)*)\s+import\s+(\([^)]*\)|[^\n]*)"
+    rb"|import\s+analyzer((?:\.\w+)+))",
+    re.M,
+)
+
+
 @functools.cache
 def _code_digest() -> str:
-    """A hash of pgv's own code and grammar: a changed analyzer never reads old results."""
-    digest = hashlib.sha256()
+    """A hash of the pgv code an analysis depends on (and the grammar): a changed analyzer
+    never reads old results."""
     package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".lark") and path.is_file():
-            digest.update(str(path.relative_to(package)).encode())
-            digest.update(path.read_bytes())
+    digest = hashlib.sha256()
+    for path in sorted(analysis_modules(package)) + sorted(package.rglob("*.lark")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def analysis_modules(package: Path) -> set[Path]:
+    """The files of :data:`_ANALYSIS_ROOTS` and of the pgv modules they import, transitively.
+    Package ``__init__`` files are included but not followed: they re-export names (and
+    attach notebook rendering), they compute nothing an analysis holds."""
+    found: set[Path] = set()
+    todo = [package / root for root in _ANALYSIS_ROOTS]
+    while todo:
+        path = todo.pop()
+        if path in found or not path.is_file():
+            continue
+        found.add(path)
+        if path.name != "__init__.py":
+            todo.extend(_imported_files(package, path.read_bytes()))
+    return found
+
+
+def _imported_files(package: Path, source: bytes) -> list[Path]:
+    files = []
+    for match in _IMPORT.finditer(source):
+        dotted = (match.group(1) or match.group(3) or b"").decode().strip(".")
+        parts = dotted.split(".") if dotted else []
+        names = re.findall(r"\w+", (match.group(2) or b"").decode())
+        # ``from analyzer.x import y`` may name a submodule y or an attribute of x: try both.
+        for candidate in [parts, *([*parts, name] for name in names)]:
+            files.extend(_module_files(package, candidate))
+    return files
+
+
+def _module_files(package: Path, parts: list[str]) -> list[Path]:
+    """The package ``__init__`` files along ``parts`` and the module file itself."""
+    files = [package.joinpath(*parts[:depth], "__init__.py") for depth in range(len(parts) + 1)]
+    if parts:
+        files.append(package.joinpath(*parts[:-1], f"{parts[-1]}.py"))
+    return [f for f in files if f.is_file()]
 
 
 def cache_key(isa: ir.Isa, timeout_ms: int) -> str:

@@ -30,14 +30,12 @@ from rich.progress import (
 from analyzer import ir
 from analyzer.analysis import analyze, submit_analysis
 from analyzer.cache import cached, cached_by_source, remember, remember_source, solver_gave_up
-from analyzer.confirm import VMM_KINDS, confirm, execute, red_pills, state_entries
 from analyzer.context import search_contexts
 from analyzer.diff import diff_analyses
 from analyzer.errors import PgvError, UsageError
 from analyzer.programs import load_program
 from analyzer.report.jsonout import render_diff_json, render_json
 from analyzer.report.markdown import render_diff_markdown, render_markdown
-from analyzer.report.site import write_reports
 from analyzer.report.text import (
     render_confirmation_text,
     render_context_text,
@@ -51,7 +49,11 @@ from analyzer.serialize import confirmation_to_dict, context_to_dict, red_pills_
 from analyzer.smt.queries import context_example
 from analyzer.smt.solver import DEFAULT_TIMEOUT_MS
 from analyzer.validate import load_isa
-from analyzer.vmm import build_vmm, initial_state, run_program
+from analyzer.vmm import VMM_KINDS, build_vmm, initial_state, run_program
+
+# The executable model's campaigns (analyzer.confirm, which loads hypothesis) and the report
+# site (analyzer.report.site, which loads networkx) are imported by the commands that use
+# them: every other command starts without them.
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
 REPORT_BUDGET = 60
@@ -417,6 +419,9 @@ def report_command(
     """Write per ISA NAME.md, NAME.html, NAME.json and NAME.sarif (with --run, the
     executable model's results too, and NAME.execution.json), and index.md/index.html with
     the machines side by side, into OUT."""
+    from analyzer.confirm import execute
+    from analyzer.report.site import write_reports
+
     isas = [_guarded(partial(load_isa, spec)) for spec in specs]
     analyses = _analyze_all(specs, timeout_ms, jobs, cache)
     executions = (
@@ -465,6 +470,8 @@ def _vmm_kind(value: str) -> tuple[str, int]:
 )
 def run_command(spec: str, program: str, vmm: str, budget: int, trace: bool, fmt: str) -> None:
     """Run PROGRAM (a guest program for SPEC) bare or under a VMM; print the final state."""
+    from analyzer.confirm import state_entries
+
     kind, depth = _vmm_kind(vmm)
     isa = _guarded(partial(load_isa, spec))
     assembled = _guarded(partial(load_program, program, isa))
@@ -542,6 +549,8 @@ def confirm_command(
     (trap-and-emulate, nested two deep, hybrid). Exit 1 on a disagreement. Seconds are shown
     on a terminal only; in JSON they are under "seconds", the one key that varies between
     runs."""
+    from analyzer.confirm import confirm
+
     isa = _guarded(partial(load_isa, spec))
     (analysis,) = _analyze_all([spec], timeout_ms, 1, cache)
     result = confirm(isa, analysis, budget=budget, max_length=max_length, kinds=kinds or VMM_KINDS)
@@ -572,6 +581,8 @@ def redpill_command(spec: str, random_budget: int, fmt: str, timeout_ms: int, ca
     why. Exit 1 if a witness program does not diverge when run, 3 if the solver gave up.
     Seconds are shown on a terminal only; in JSON they are under "seconds", the one key that
     varies between runs."""
+    from analyzer.confirm import red_pills
+
     isa = _guarded(partial(load_isa, spec))
     (analysis,) = _analyze_all([spec], timeout_ms, 1, cache)
     progress = _ProgressBar(f"red pills of {isa.name}") if sys.stderr.isatty() else None

@@ -39,6 +39,7 @@ from analyzer.smt.queries import InstructionProver, RedPillStates, context_examp
 from analyzer.smt.solver import Answer, Session, fresh_context
 from analyzer.strategies import instructions, programs, states, with_definitions
 from analyzer.vmm import (
+    VMM_KINDS,
     Allocation,
     BareMachine,
     ComponentValue,
@@ -53,7 +54,6 @@ from analyzer.vmm import (
     run_program,
 )
 
-VMM_KINDS = ("trap-emulate", "nested:2", "hybrid")
 THEOREM_OF_VMM = {"trap-emulate": 1, "nested:2": 2, "hybrid": 3}
 RED_PILL_TIMEOUT_MS = 10_000
 

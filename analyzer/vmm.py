@@ -309,6 +309,10 @@ def control_values(isa: ir.Isa, state: State) -> dict[str, ComponentValue]:
     return {c.name: _component_value(state, c) for c in _owned(isa)}
 
 
+VMM_KINDS = ("trap-emulate", "nested:2", "hybrid")
+"""The VMMs a campaign runs, one per theorem: 1, 2 (two levels deep) and 3."""
+
+
 def build_vmm(
     kind: str, isa: ir.Isa, real_control: Control | Allocation, depth: int = 1
 ) -> Machine:

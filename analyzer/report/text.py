@@ -5,9 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from analyzer.report.common import (
@@ -19,6 +17,7 @@ from analyzer.report.common import (
     user_reason,
     witness_rows,
 )
+from analyzer.report.grid import ASCII, LINES, Box, Cell, render_grid
 from analyzer.results import (
     PROPERTIES,
     Analysis,
@@ -81,35 +80,34 @@ def _render_one(console: Console, a: Analysis, ascii_only: bool) -> None:
     console.print(
         Text(f"{a.isa.title} ({a.isa.name})", style="bold"), Text(f"  {a.isa.source}", style="dim")
     )
-    table = Table(box=box.ASCII if ascii_only else box.SIMPLE_HEAVY, show_edge=True, pad_edge=False)
-    for column in (
-        "form",
-        "class",
-        "sensitivity",
-        "privileged",
-        "user sensitive",
-        "timing",
-        "cite",
-    ):
-        table.add_column(column, overflow="fold")
-    for r in a.instructions:
-        table.add_row(
+    rows = [
+        (
             r.form,
-            Text(r.klass.value, style=_CLASS_STYLE[r.klass]),
+            Cell(r.klass.value, _CLASS_STYLE[r.klass]),
             r.sensitivity_words or ("?" if r.sensitive is Verdict.UNKNOWN else "-"),
             _mark(r.privileged.verdict),
             _mark(r.user_sensitive),
             _mark(r.timing_dependent.verdict),
             r.cite,
         )
-    console.print(table)
+        for r in a.instructions
+    ]
+    header = ("form", "class", "sensitivity", "privileged", "user sensitive", "timing", "cite")
+    _print_grid(console, header, rows, ASCII if ascii_only else LINES)
     _render_theorems(console, a)
 
 
-def _mark(verdict: Verdict) -> Text:
-    return Text(
-        _MARK[verdict], style=_VERDICT_STYLE[verdict] if verdict is not Verdict.REFUTED else ""
-    )
+def _mark(verdict: Verdict) -> Cell:
+    return Cell(_MARK[verdict], _VERDICT_STYLE[verdict] if verdict is not Verdict.REFUTED else "")
+
+
+def _print_grid(
+    console: Console,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str | Cell]],
+    box: Box = ASCII,
+) -> None:
+    console.print(render_grid(header, rows, console.width, box), soft_wrap=True, end="")
 
 
 def _render_theorems(console: Console, a: Analysis) -> None:
@@ -174,12 +172,7 @@ def render_explain(
                     markup=False,
                 )
             header, rows = witness_rows(f.witness)
-            table = Table(box=box.ASCII, pad_edge=False, show_edge=True)
-            for column in header:
-                table.add_column(column)
-            for row in rows:
-                table.add_row(*row)
-            console.print(table)
+            _print_grid(console, header, rows)
     return buffer.getvalue()
 
 
@@ -233,15 +226,14 @@ def render_context_text(
     console.print(
         f"settable fields: {fields}; sensitive forms: {len(search.sensitive)}", markup=False
     )
-    table = Table(box=box.ASCII, pad_edge=False)
-    for column in (
+    header = (
         "setting",
         "sensitive forms that trap",
         "timing-dependent that trap",
         "Theorem 1",
         "",
-    ):
-        table.add_column(column)
+    )
+    rows = []
     for index, setting in enumerate(search.settings):
         marks = []
         if index in search.best:
@@ -250,14 +242,16 @@ def render_context_text(
             marks.append("declared vm_context")
         if not setting.possible:
             marks.append("impossible")
-        table.add_row(
-            setting.text,
-            f"{len(setting.trapping)}/{len(search.sensitive)}",
-            f"{len(setting.timing_trapping)}/{len(search.timing_dependent)}",
-            Text(setting.theorem1.value, style=_VERDICT_STYLE[setting.theorem1]),
-            ", ".join(marks),
+        rows.append(
+            (
+                setting.text,
+                f"{len(setting.trapping)}/{len(search.sensitive)}",
+                f"{len(setting.timing_trapping)}/{len(search.timing_dependent)}",
+                Cell(setting.theorem1.value, _VERDICT_STYLE[setting.theorem1]),
+                ", ".join(marks),
+            )
         )
-    console.print(table)
+    _print_grid(console, header, rows)
     line = Text("Some setting makes Theorem 1 hold: ")
     line.append(search.verdict.value, style=f"bold {_VERDICT_STYLE[search.verdict]}")
     console.print(line)
@@ -313,9 +307,7 @@ def render_confirmation_text(c: Confirmation, *, color: bool = False, timing: bo
         "real steps per guest",
         "resource violations",
     ]
-    table = Table(box=box.ASCII, pad_edge=False)
-    for column in [*columns, *(["seconds"] if timing else [])]:
-        table.add_column(column)
+    rows = []
     for k in c.campaigns:
         row = [
             k.vmm,
@@ -325,8 +317,8 @@ def render_confirmation_text(c: Confirmation, *, color: bool = False, timing: bo
             f"{k.real_per_guest:.2f}",
             str(len(k.resource_violations)),
         ]
-        table.add_row(*row, *([f"{k.seconds:.1f}"] if timing else []))
-    console.print(table)
+        rows.append([*row, *([f"{k.seconds:.1f}"] if timing else [])])
+    _print_grid(console, [*columns, *(["seconds"] if timing else [])], rows)
     for number, verdict, vmm, said in c.agreements:
         console.print(f"Theorem {number} ({verdict.value}) / {vmm}: {said}")
     for k in c.campaigns:
@@ -357,12 +349,11 @@ def render_red_pills_text(
     if not pills:
         console.print("No critical instruction: nothing tells a guest it is virtualized.")
         return buffer.getvalue()
-    summary = Table(box=box.ASCII, pad_edge=False)
-    for column in ("mnemonic", "critical forms", "red pill diverges"):
-        summary.add_column(column)
-    for mnemonic, forms, diverging in pill_summary(pills):
-        summary.add_row(mnemonic, str(forms), "yes" if diverging == forms else f"{diverging}")
-    console.print(summary)
+    summary = [
+        (mnemonic, str(forms), "yes" if diverging == forms else f"{diverging}")
+        for mnemonic, forms, diverging in pill_summary(pills)
+    ]
+    _print_grid(console, ("mnemonic", "critical forms", "red pill diverges"), summary)
     for p in pills:
         _render_pill(console, p, timing)
     return buffer.getvalue()
@@ -381,16 +372,11 @@ def _render_pill(console: Console, p: RedPill, timing: bool) -> None:
         context = context or "the guest's own values"
         console.print(f"  the VMM runs the guest with: {context}")
     if p.differences:
-        table = Table(box=box.ASCII, pad_edge=False)
-        table.add_column("")
-        table.add_column("bare")
-        table.add_column("under trap-and-emulate")
         bare = {e.name: e.text for e in p.bare}
         virtual = {e.name: e.text for e in p.virtualized}
-        for difference in p.differences:
-            name = difference.split(":", 1)[0]
-            table.add_row(name, bare.get(name, "0"), virtual.get(name, "0"))
-        console.print(table)
+        names = [difference.split(":", 1)[0] for difference in p.differences]
+        rows = [(name, bare.get(name, "0"), virtual.get(name, "0")) for name in names]
+        _print_grid(console, ("", "bare", "under trap-and-emulate"), rows)
     tries = (
         f"after {p.random_tries} of up to {p.random_budget} random tries"
         if p.random_tries is not None
