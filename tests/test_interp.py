@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,11 @@ from analyzer.interp import (
     update,
     view,
 )
-from analyzer.results import Entry, Finding, StateView, Verdict, Witness
+from analyzer.results import Entry, StateView, Verdict, Witness
 from analyzer.smt.encode import Encoder, fresh_operands, fresh_state
-from analyzer.smt.queries import InstructionProver
-from analyzer.smt.solver import Session, configure_determinism
 from analyzer.validate import load_isa, load_isa_text
+
+from .conftest import analysis_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "isa_specs"
@@ -952,27 +952,24 @@ _register_differential_tests()
 
 # ---------------------------------------------------------------- witnesses replayed
 #
-# A witness shows only some entries of its states (MODEL.md: the ones that matter) and gives
-# its pre-states in full as inputs (non-zero entries). Replaying one means running the
-# interpreter on its first input, zero everywhere else.
+# The witnesses replayed are the analysis's own (those the reports show). A witness shows
+# only some entries of its states (MODEL.md: the ones that matter) and gives its pre-states
+# in full as inputs (non-zero entries). Replaying one means running the interpreter on its
+# first input, zero everywhere else.
 # When the replay does not do what the witness claims, z3 is run on the same state: if it
 # disagrees with the interpreter, that is a backend mismatch and the test fails; if it agrees
 # and the instruction calls an opaque function (which z3 leaves uninterpreted in the witness's
 # model and the interpreter computes), the witness is xfail with that reason; otherwise the
 # witness's inputs were incomplete and the test fails.
 
-REPLAY_TIMEOUT_MS = 10_000
 _ENTRY = re.compile(r"^(?P<name>[^\[]+)\[(?P<index>[^\] ]+)(?P<phys> phys)?\]$")
 
 
-def _proved_witness(
-    spec: str, name: str, prop: str, prove: Callable[[InstructionProver], Finding]
-) -> Witness | str:
-    """The witness of ``prop`` that ``prove`` finds for an instruction, or why there is none."""
-    configure_determinism()
-    isa = isa_of(spec)
-    prover = InstructionProver(isa, isa.instruction(name), Encoder(isa), Session(REPLAY_TIMEOUT_MS))
-    finding = prove(prover)
+def _proved_witness(spec: str, name: str, prop: str) -> Witness | str:
+    """The witness of ``prop`` that the analysis of the spec gives an instruction (the one
+    the reports show), or why there is none."""
+    result = next(r for r in analysis_of(spec).instructions if r.name == name)
+    finding = result.finding(prop)
     if finding.verdict is not Verdict.PROVED:
         return f"{prop} is {finding.verdict.value}: {finding.reason}"
     assert finding.witness is not None, "a PROVED 'exists' carries a witness"
@@ -982,7 +979,7 @@ def _proved_witness(
 @functools.cache
 def control_witness(spec: str, name: str) -> Witness | str:
     """The control-sensitivity witness of an instruction, or why there is none."""
-    return _proved_witness(spec, name, "control_sensitive", InstructionProver.control_sensitive)
+    return _proved_witness(spec, name, "control_sensitive")
 
 
 def _entries(view_: StateView) -> Iterator[tuple[Entry, str, int | None, bool]]:
@@ -1153,9 +1150,7 @@ def test_control_witness_post_state_replays(spec: str, name: str | None) -> None
 @functools.cache
 def behavior_witness(spec: str, name: str) -> Witness | str:
     """The behavior-sensitivity witness of an instruction, or why there is none."""
-    return _proved_witness(
-        spec, name, "behavior_sensitive", lambda prover: prover.behavior_sensitive()[0]
-    )
+    return _proved_witness(spec, name, "behavior_sensitive")
 
 
 def _replay_problems(isa: ir.Isa, name: str, witness: Witness) -> list[str]:
