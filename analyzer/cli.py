@@ -128,7 +128,9 @@ class _ProgressBar:
 
 
 def _executor(jobs: int) -> Executor | None:
-    return ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    """A pool of ``jobs`` processes (0: one per CPU), or None to work in this process."""
+    workers = jobs or os.cpu_count() or 1
+    return ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
 
 
 def _analyze_all(
@@ -140,9 +142,9 @@ def _analyze_all(
         return [hit for hit in quick if hit is not None]
     isas: list[ir.Isa] = [_guarded(partial(load_isa, spec)) for spec in specs]
     interactive = sys.stderr.isatty()
-    executor = _executor(jobs)
+    hits = [cached(isa, timeout_ms) if use_cache else None for isa in isas]
+    executor = _executor(jobs) if any(hit is None for hit in hits) else None
     try:
-        hits = [cached(isa, timeout_ms) if use_cache else None for isa in isas]
         # Every ISA's jobs are queued before any is collected, so no worker idles between.
         pending = [
             submit_analysis(isa, executor, timeout_ms) if executor and hit is None else None
@@ -181,10 +183,9 @@ _timeout_option = click.option(
 _jobs_option = click.option(
     "--jobs",
     "-j",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 256),
-    help="Worker processes (one job per instruction).",
+    default=0,
+    type=click.IntRange(0, 256),
+    help="Worker processes, one job per instruction (default 0: one per CPU; 1: none).",
 )
 _cache_option = click.option(
     "--cache/--no-cache",
