@@ -218,6 +218,11 @@ def main() -> None:
     show_default=True,
 )
 @click.option("--output", "-o", default="-", show_default=True, help="File to write ('-': stdout).")
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Text format: per ISA the count of forms per class, not the table of every form.",
+)
 @_timeout_option
 @_jobs_option
 @_cache_option
@@ -226,6 +231,7 @@ def analyze_command(
     specs: tuple[str, ...],
     fmt: str,
     output: str,
+    summary: bool,
     timeout_ms: int,
     jobs: int,
     cache: bool,
@@ -244,6 +250,7 @@ def analyze_command(
             color=_use_color(color, sys.stdout) and output == "-",
             ascii_only=not to_terminal,
             width=None if not to_terminal else _terminal_width(),
+            summary=summary,
         )
     _write(text, output)
 

@@ -200,3 +200,21 @@ def test_changed_base_spec_is_not_served_from_cache(tmp_path: Path) -> None:
     second = json.loads(run().stdout)
     assert first["theorems"]["1"]["verdict"] == "PROVED"
     assert second["theorems"]["1"]["verdict"] == "REFUTED"
+
+
+def test_summary_counts_classes_instead_of_listing_every_form() -> None:
+    result = pgv("analyze", "isa_specs/mc68000.isa", "--summary")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    counts = lines[1]
+    assert counts.startswith("234 forms: 2 critical, ") and counts.endswith(" innocuous")
+    assert not any(line.startswith(("+", "|")) for line in lines)
+    assert "Theorem 1: REFUTED" in result.stdout and "  refuted by: MOVE from SR" in lines
+    # Each critical form is one item: its first line indented by two, the rest by four.
+    items = [line for line in lines if line.startswith("  MOVE SR,")]
+    assert len(items) == 2
+    assert all(len(line) <= 140 for line in lines)
+    start = lines.index(items[0])
+    assert lines[start + 1].startswith("    ") and "runs untrapped under vm_context" in "".join(
+        lines[start : lines.index(items[1])]
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -66,20 +67,37 @@ def render_text(
     color: bool = False,
     ascii_only: bool = True,
     width: int | None = None,
+    summary: bool = False,
 ) -> str:
-    """The terminal report for each analysis, one after another."""
+    """The terminal report for each analysis, one after another; with ``summary``, the
+    count of forms per class stands in for the table of every form."""
     console, buffer = make_console(color, width)
     for number, analysis in enumerate(analyses):
         if number:
             console.print()
-        _render_one(console, analysis, ascii_only)
+        console.print(
+            Text(f"{analysis.isa.title} ({analysis.isa.name})", style="bold"),
+            Text(f"  {analysis.isa.source}", style="dim"),
+        )
+        if summary:
+            console.print(class_counts(analysis), markup=False)
+        else:
+            _render_table(console, analysis, ascii_only)
+        _render_theorems(console, analysis)
     return buffer.getvalue()
 
 
-def _render_one(console: Console, a: Analysis, ascii_only: bool) -> None:
-    console.print(
-        Text(f"{a.isa.title} ({a.isa.name})", style="bold"), Text(f"  {a.isa.source}", style="dim")
-    )
+def class_counts(a: Analysis) -> str:
+    """How many forms fall in each class, e.g. '415 forms: 18 critical, 61 privileged, ...'."""
+    counts = [
+        f"{n} {klass.value}"
+        for klass in InstrClass
+        if (n := sum(1 for r in a.instructions if r.klass is klass))
+    ]
+    return f"{len(a.instructions)} forms: {', '.join(counts)}"
+
+
+def _render_table(console: Console, a: Analysis, ascii_only: bool) -> None:
     rows = [
         (
             r.form,
@@ -94,7 +112,6 @@ def _render_one(console: Console, a: Analysis, ascii_only: bool) -> None:
     ]
     header = ("form", "class", "sensitivity", "privileged", "user sensitive", "timing", "cite")
     _print_grid(console, header, rows, ASCII if ascii_only else LINES)
-    _render_theorems(console, a)
 
 
 def _mark(verdict: Verdict) -> Cell:
@@ -117,21 +134,34 @@ def _render_theorems(console: Console, a: Analysis) -> None:
         line.append(f"  {t.statement}")
         console.print(line)
         if t.offending:
-            console.print(f"  refuted by: {', '.join(t.offending)}")
+            _print_item(console, f"refuted by: {', '.join(t.offending)}")
         if t.undecided:
-            console.print(f"  undecided: {', '.join(t.undecided)}")
+            _print_item(console, f"undecided: {', '.join(t.undecided)}")
         for note in t.notes:
-            console.print(f"  note: {note}", style="dim")
+            _print_item(console, f"note: {note}", style="dim")
     critical = critical_results(a)
     if critical:
         console.print(Text("Critical instructions (sensitive, not privileged):", style="bold"))
         for r in critical:
-            console.print(f"  {r.form} [{r.source}; {r.cite}]: {critical_reason(r)}", markup=False)
+            _print_item(console, f"{r.form} [{r.source}; {r.cite}]: {critical_reason(r)}")
     user = [r for r in user_critical_results(a) if r not in critical]
     if user:
         console.print(Text("User sensitive, not privileged (Theorem 3):", style="bold"))
         for r in user:
-            console.print(f"  {r.form} [{r.source}]: {user_reason(r)}", markup=False)
+            _print_item(console, f"{r.form} [{r.source}]: {user_reason(r)}")
+
+
+def _print_item(console: Console, text: str, style: str = "") -> None:
+    """One item of a list, indented, its continuation lines indented further."""
+    lines = textwrap.wrap(
+        text,
+        max(20, console.width),
+        initial_indent="  ",
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    console.print(Text("\n".join(lines), style=style), soft_wrap=True)
 
 
 def render_explain(
