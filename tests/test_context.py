@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from analyzer import analyze, load_isa_text
 from analyzer.context import search_contexts
 from analyzer.results import Verdict
@@ -76,3 +78,18 @@ def test_extension_replaces_the_settable_fields(tmp_path: Path) -> None:
     from analyzer import load_isa
 
     assert [f.label for f in load_isa(ext).settable] == ["TSD"]
+
+
+@pytest.mark.slow
+def test_umip_example_is_set_in_every_best_setting() -> None:
+    """On the CR4.UMIP example every best setting sets UMIP (it is one of the VMM-settable
+    fields: the search, not the spec, says it helps). About two minutes: slow."""
+    from analyzer import load_isa
+    from analyzer.cache import analyze_cached
+    from analyzer.smt.solver import DEFAULT_TIMEOUT_MS
+
+    isa = load_isa(Path(__file__).resolve().parent.parent / "isa_specs/examples/x86-umip.isa")
+    search = search_contexts(isa, analyze_cached(isa, timeout_ms=DEFAULT_TIMEOUT_MS), 10_000)
+    assert search.best
+    assert all(dict(search.settings[i].values)["UMIP"] == 1 for i in search.best)
+    assert {"SGDT m16&32", "SMSW r16"} <= set(search.settings[search.best[0]].trapping)

@@ -34,7 +34,7 @@ def test_specs_state_no_classification() -> None:
 
     word = re.compile(r"\b(privileged|sensitive|innocuous|critical)\b", re.IGNORECASE)
     offending = []
-    for spec in sorted((ROOT / "isa_specs").glob("*.isa")):
+    for spec in sorted((ROOT / "isa_specs").rglob("*.isa")):
         for number, line in enumerate(spec.read_text().splitlines(), 1):
             code = re.sub(r'"([^"\\]|\\.)*"', '""', line.split("#", 1)[0])
             if word.search(code):

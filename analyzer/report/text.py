@@ -218,12 +218,9 @@ def render_diff_text(diff: ExtensionDiff, *, color: bool = False, width: int | N
         line.append(old.verdict.value, style=_VERDICT_STYLE[old.verdict])
         line.append(" -> ")
         line.append(new.verdict.value, style=f"bold {_VERDICT_STYLE[new.verdict]}")
-        if old.offending != new.offending:
-            line.append(
-                f"  (refuted by: {', '.join(old.offending) or 'none'} -> "
-                f"{', '.join(new.offending) or 'none'})"
-            )
         console.print(line)
+        for label, names in _offending_changes(old.offending, new.offending):
+            _print_item(console, f"{label}: {', '.join(names)}")
     if not diff.changes:
         console.print("No instruction changed class.")
     for change in diff.changes:
@@ -241,6 +238,19 @@ def render_diff_text(diff: ExtensionDiff, *, color: bool = False, width: int | N
                 console.print(f"  {label}: {result.klass.value}", markup=False)
             console.print(f"    [{result.source}; {result.cite}]", markup=False)
     return buffer.getvalue()
+
+
+def _offending_changes(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """The mnemonics refuting a theorem before and after, as what changed and what stayed
+    (empty when nothing changed)."""
+    if list(old) == list(new):
+        return []
+    parts = [
+        ("no longer refuted by", [m for m in old if m not in new]),
+        ("newly refuted by", [m for m in new if m not in old]),
+        ("still refuted by", [m for m in new if m in old]),
+    ]
+    return [(label, names) for label, names in parts if names]
 
 
 def render_context_text(
