@@ -64,7 +64,28 @@ def test_context_command(tmp_path: Path) -> None:
     data = json.loads(out.stdout)
     assert data["schema"] == "pgv/context/1"
     assert data["some_setting_proves_theorem1"] == "PROVED"
-    assert "RDTSC: traps under IOPL=0, TSD=1" in pgv("context", str(spec)).stdout
+    text = pgv("context", str(spec)).stdout
+    assert "  RDTSC: traps when TSD=1\n" in text
+    assert "  CLI: traps when IOPL=0, or IOPL=1, or IOPL=2\n" in text
+
+
+def test_trapping_condition_is_exact_and_short() -> None:
+    """The condition names only the fields that decide the trap, and holds in exactly the
+    settings under which the form traps."""
+    from analyzer.report.common import condition_text, grid_settings, trapping_condition
+
+    extra = (
+        "state K : bits(1) control\n"
+        "vmm sets IOPL, TSD, K\n"
+        'instruction rdk cite "t" { trap privilege when S == 0 and (TSD == 1 or K == 1) A := T }\n'
+    )
+    result = search(SPEC.replace("vmm sets IOPL, TSD\n", "") + extra)
+    condition = trapping_condition(result, "RDK")
+    assert condition is not None and condition_text(condition) == "TSD=1, or K=1"
+    for setting in grid_settings(result):
+        holds = any(all(v in setting.values for v in term) for term in condition)
+        assert holds == ("RDK" in setting.timing_trapping or "RDK" in setting.trapping)
+    assert trapping_condition(result, "RDTSC") == ((("TSD", 1),),)
 
 
 def test_extension_replaces_the_settable_fields(tmp_path: Path) -> None:

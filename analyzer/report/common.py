@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from itertools import combinations
+
 from analyzer.results import (
     Analysis,
+    ContextSearch,
     Finding,
     InstructionResult,
+    Setting,
     StateView,
     Verdict,
     Witness,
@@ -113,3 +118,80 @@ def _cell(view: StateView, name: str) -> str:
 def operands_text(witness: Witness) -> str:
     """The witness's operand values, as ``a=0x10, n=3``."""
     return ", ".join(f"{e.name}={e.text}" for e in witness.operands) or "(no operands)"
+
+
+Condition = tuple[tuple[tuple[str, int], ...], ...]
+"""A disjunction of conjunctions of field values: ``((("IOPL", 0), ("PVI", 0)), (("TSD", 1),))``
+reads 'IOPL=0 and PVI=0, or TSD=1'."""
+
+
+def trapping_condition(search: ContextSearch, form: str, most: int = 2) -> Condition | None:
+    """When ``form`` traps, as few terms of at most ``most`` field values each as cover
+    exactly the grid settings (:func:`grid_settings`) under which it traps (chosen greedily,
+    widest first), or None when no such terms cover them or it never traps."""
+    grid = grid_settings(search)
+    trapping = {i for i, s in enumerate(grid) if form in s.trapping or form in s.timing_trapping}
+    if not trapping:
+        return None
+    terms = _implicants(grid, trapping, most)
+    chosen: list[tuple[tuple[str, int], ...]] = []
+    uncovered = set(trapping)
+    while uncovered:
+        best = max(terms, key=lambda t: (len(terms[t] & uncovered), -len(t)), default=None)
+        if best is None or not terms[best] & uncovered:
+            return None
+        chosen.append(best)
+        uncovered -= terms[best]
+    order = _field_order(grid)
+    return tuple(sorted(chosen, key=lambda term: [order(literal) for literal in term]))
+
+
+def sampled_fields(search: ContextSearch) -> list[str]:
+    """The settable fields the search did not try in full (too many bits): it tried them
+    all-zeros, all-ones and at the declared vm_context's own values."""
+    tried: dict[str, set[int]] = {name: set() for name, _ in search.fields}
+    for setting in search.settings:
+        for name, value in setting.values:
+            tried[name].add(value)
+    return [name for name, bits in search.fields if len(tried[name]) < 2**bits]
+
+
+def grid_settings(search: ContextSearch) -> list[Setting]:
+    """The possible settings in which every sampled field is all-zeros or all-ones (all the
+    possible settings when the search was exhaustive): a condition over field values is read
+    over these, since the declared vm_context's own values are tried in one setting only."""
+    widths = dict(search.fields)
+    sampled = set(sampled_fields(search))
+    return [
+        s
+        for s in search.settings
+        if s.possible and all(v in (0, 2 ** widths[n] - 1) for n, v in s.values if n in sampled)
+    ]
+
+
+def _implicants(
+    possible: Sequence[Setting], trapping: set[int], most: int
+) -> dict[tuple[tuple[str, int], ...], set[int]]:
+    """Every conjunction of up to ``most`` field values (fields in declaration order) that
+    some setting has and under which the form traps in every setting that has it, with the
+    settings it covers; a conjunction is dropped when a shorter one covers the same."""
+    literals = sorted({v for s in possible for v in s.values}, key=_field_order(possible))
+    found: dict[tuple[tuple[str, int], ...], set[int]] = {}
+    for size in range(1, most + 1):
+        for term in combinations(literals, size):
+            if len({name for name, _ in term}) < size:
+                continue
+            covered = {i for i, s in enumerate(possible) if all(v in s.values for v in term)}
+            if covered and covered <= trapping and covered not in found.values():
+                found[term] = covered
+    return found
+
+
+def _field_order(possible: Sequence[Setting]) -> Callable[[tuple[str, int]], tuple[int, int]]:
+    order = {name: index for index, (name, _) in enumerate(possible[0].values)} if possible else {}
+    return lambda literal: (order.get(literal[0], len(order)), literal[1])
+
+
+def condition_text(condition: Condition) -> str:
+    """'IOPL=0 and PVI=0, or TSD=1'."""
+    return ", or ".join(" and ".join(f"{n}={v}" for n, v in term) for term in condition)

@@ -10,10 +10,14 @@ from rich.console import Console
 from rich.text import Text
 
 from analyzer.report.common import (
+    condition_text,
     critical_reason,
     critical_results,
     finding,
+    grid_settings,
     operands_text,
+    sampled_fields,
+    trapping_condition,
     user_critical_results,
     user_reason,
     witness_rows,
@@ -303,25 +307,33 @@ def render_context_text(
         )
     varying = _varying(search)
     if varying:
-        console.print(Text("Instructions whose trapping depends on the setting:", style="bold"))
+        sampled = sampled_fields(search)
+        heading = "Instructions whose trapping depends on the setting"
+        if sampled:
+            heading += f" (with {', '.join(sampled)} all-zeros or all-ones)"
+        console.print(Text(heading + ":", style="bold"))
         for form, where in varying:
-            console.print(f"  {form}: traps under {where}", markup=False)
+            _print_item(console, f"{form}: traps {where}")
     for note in search.notes:
         console.print(f"note: {note}", style="dim", markup=False)
     return buffer.getvalue()
 
 
 def _varying(search: ContextSearch) -> list[tuple[str, str]]:
+    """Each form that traps under some grid settings (:func:`grid_settings`) but not all,
+    with when it traps: as field values when a few terms of them decide it, else the settings
+    one by one."""
+    grid = grid_settings(search)
     rows = []
     for form in (*search.sensitive, *search.timing_dependent):
-        where = [
-            s.text
-            for s in search.settings
-            if s.possible and (form in s.trapping or form in s.timing_trapping)
-        ]
-        possible = [s for s in search.settings if s.possible]
-        if where and len(where) < len(possible):
-            rows.append((form, "; ".join(where)))
+        where = [s for s in grid if form in s.trapping or form in s.timing_trapping]
+        if not where or len(where) == len(grid):
+            continue
+        condition = trapping_condition(search, form)
+        if condition is not None:
+            rows.append((form, "when " + condition_text(condition)))
+        else:
+            rows.append((form, "under " + "; ".join(s.text for s in where)))
     return rows
 
 
