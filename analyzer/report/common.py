@@ -125,24 +125,69 @@ Condition = tuple[tuple[tuple[str, int], ...], ...]
 reads 'IOPL=0 and PVI=0, or TSD=1'."""
 
 
+Term = tuple[tuple[str, int], ...]
+
+
 def trapping_condition(search: ContextSearch, form: str, most: int = 2) -> Condition | None:
     """When ``form`` traps, as few terms of at most ``most`` field values each as cover
     exactly the grid settings (:func:`grid_settings`) under which it traps (chosen greedily,
     widest first), or None when no such terms cover them or it never traps."""
+    return trapping_conditions(search, [form], most)[form]
+
+
+def trapping_conditions(
+    search: ContextSearch, forms: Sequence[str], most: int = 2
+) -> dict[str, Condition | None]:
+    """:func:`trapping_condition` of each of ``forms``, the grid and its terms built once."""
     grid = grid_settings(search)
-    trapping = {i for i, s in enumerate(grid) if form in s.trapping or form in s.timing_trapping}
-    if not trapping:
-        return None
-    terms = _implicants(grid, trapping, most)
-    chosen: list[tuple[tuple[str, int], ...]] = []
+    order = _field_order(grid)
+    terms = _terms(grid, most, order)
+    conditions: dict[str, Condition | None] = {}
+    for form in forms:
+        trapping = {
+            i for i, s in enumerate(grid) if form in s.trapping or form in s.timing_trapping
+        }
+        conditions[form] = _cover(trapping, terms, order) if trapping else None
+    return conditions
+
+
+def _terms(
+    grid: Sequence[Setting], most: int, order: Callable[[tuple[str, int]], tuple[int, int]]
+) -> dict[Term, frozenset[int]]:
+    """Every conjunction of up to ``most`` values of distinct fields that some grid setting
+    has, with the settings that have it; a conjunction is dropped when a shorter (or earlier)
+    one holds in the same settings."""
+    literals = sorted({v for s in grid for v in s.values}, key=order)
+    holds = {lit: frozenset(i for i, s in enumerate(grid) if lit in s.values) for lit in literals}
+    found: dict[Term, frozenset[int]] = {}
+    seen: set[frozenset[int]] = set()
+    for size in range(1, most + 1):
+        for term in combinations(literals, size):
+            if len({name for name, _ in term}) < size:
+                continue
+            covered = frozenset.intersection(*(holds[lit] for lit in term))
+            if covered and covered not in seen:
+                seen.add(covered)
+                found[term] = covered
+    return found
+
+
+def _cover(
+    trapping: set[int],
+    terms: dict[Term, frozenset[int]],
+    order: Callable[[tuple[str, int]], tuple[int, int]],
+) -> Condition | None:
+    """Terms that hold only in ``trapping`` settings and together in all of them, the one
+    covering most of what is left first; None when they cannot cover it."""
+    usable = {term: covered for term, covered in terms.items() if covered <= trapping}
+    chosen: list[Term] = []
     uncovered = set(trapping)
     while uncovered:
-        best = max(terms, key=lambda t: (len(terms[t] & uncovered), -len(t)), default=None)
-        if best is None or not terms[best] & uncovered:
+        best = max(usable, key=lambda t: (len(usable[t] & uncovered), -len(t)), default=None)
+        if best is None or not usable[best] & uncovered:
             return None
         chosen.append(best)
-        uncovered -= terms[best]
-    order = _field_order(grid)
+        uncovered -= usable[best]
     return tuple(sorted(chosen, key=lambda term: [order(literal) for literal in term]))
 
 
@@ -169,26 +214,9 @@ def grid_settings(search: ContextSearch) -> list[Setting]:
     ]
 
 
-def _implicants(
-    possible: Sequence[Setting], trapping: set[int], most: int
-) -> dict[tuple[tuple[str, int], ...], set[int]]:
-    """Every conjunction of up to ``most`` field values (fields in declaration order) that
-    some setting has and under which the form traps in every setting that has it, with the
-    settings it covers; a conjunction is dropped when a shorter one covers the same."""
-    literals = sorted({v for s in possible for v in s.values}, key=_field_order(possible))
-    found: dict[tuple[tuple[str, int], ...], set[int]] = {}
-    for size in range(1, most + 1):
-        for term in combinations(literals, size):
-            if len({name for name, _ in term}) < size:
-                continue
-            covered = {i for i, s in enumerate(possible) if all(v in s.values for v in term)}
-            if covered and covered <= trapping and covered not in found.values():
-                found[term] = covered
-    return found
-
-
-def _field_order(possible: Sequence[Setting]) -> Callable[[tuple[str, int]], tuple[int, int]]:
-    order = {name: index for index, (name, _) in enumerate(possible[0].values)} if possible else {}
+def _field_order(grid: Sequence[Setting]) -> Callable[[tuple[str, int]], tuple[int, int]]:
+    """Sort key of a field value: the field's declaration order, then the value."""
+    order = {name: index for index, (name, _) in enumerate(grid[0].values)} if grid else {}
     return lambda literal: (order.get(literal[0], len(order)), literal[1])
 
 

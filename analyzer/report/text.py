@@ -17,7 +17,7 @@ from analyzer.report.common import (
     grid_settings,
     operands_text,
     sampled_fields,
-    trapping_condition,
+    trapping_conditions,
     user_critical_results,
     user_reason,
     witness_rows,
@@ -324,16 +324,19 @@ def _varying(search: ContextSearch) -> list[tuple[str, str]]:
     with when it traps: as field values when a few terms of them decide it, else the settings
     one by one."""
     grid = grid_settings(search)
+    where = {
+        form: [s for s in grid if form in s.trapping or form in s.timing_trapping]
+        for form in (*search.sensitive, *search.timing_dependent)
+    }
+    varying = [form for form, settings in where.items() if 0 < len(settings) < len(grid)]
+    conditions = trapping_conditions(search, varying)
     rows = []
-    for form in (*search.sensitive, *search.timing_dependent):
-        where = [s for s in grid if form in s.trapping or form in s.timing_trapping]
-        if not where or len(where) == len(grid):
-            continue
-        condition = trapping_condition(search, form)
+    for form in varying:
+        condition = conditions[form]
         if condition is not None:
             rows.append((form, "when " + condition_text(condition)))
         else:
-            rows.append((form, "under " + "; ".join(s.text for s in where)))
+            rows.append((form, "under " + "; ".join(s.text for s in where[form])))
     return rows
 
 
